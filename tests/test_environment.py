@@ -1,0 +1,72 @@
+"""environment.yml (conda) must agree with pyproject.toml, the single list of dependencies."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def pyproject():
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        return tomllib.load(f)
+
+
+@pytest.fixture(scope="module")
+def conda_env():
+    with open(ROOT / "environment.yml", encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def requirement_name(requirement):
+    """'scikit-learn>=1.4' -> 'scikit-learn' (normalised as in PEP 503)."""
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    assert match, f"cannot read a package name in {requirement!r}"
+    return re.sub(r"[-_.]+", "-", match.group(1)).lower()
+
+
+def conda_packages(env):
+    return [d for d in env["dependencies"] if isinstance(d, str)]
+
+
+def pip_section(env):
+    sections = [d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d]
+    assert len(sections) == 1, "environment.yml needs exactly one 'pip:' section"
+    return sections[0]
+
+
+def test_python_version_matches_pyproject(pyproject, conda_env):
+    requires = pyproject["project"]["requires-python"].replace(" ", "")
+    specs = [p for p in conda_packages(conda_env) if re.fullmatch(r"python(\W.*)?", p.strip())]
+    assert len(specs) == 1, f"expected one python entry, got {specs}"
+    spec = specs[0].strip()[len("python"):].replace(" ", "")
+    assert spec == requires
+
+
+def test_pip_is_a_dependency(conda_env):
+    assert "pip" in [requirement_name(p) for p in conda_packages(conda_env)]
+
+
+def test_conda_lists_only_python_and_pip(conda_env):
+    assert sorted(requirement_name(p) for p in conda_packages(conda_env)) == ["pip", "python"]
+
+
+def test_pip_installs_this_project_with_dev_extra_and_nothing_else(conda_env):
+    entries = pip_section(conda_env)
+    assert len(entries) == 1, f"the pip section must only install the project; got {entries}"
+    entry = re.sub(r"\s+", " ", entries[0].strip())
+    assert re.fullmatch(r"(-e|--editable)[ =]?(['\"]?)\.\/?\[dev\]\2", entry), entry
+
+
+def test_dev_extra(pyproject):
+    dev = {requirement_name(r) for r in pyproject["project"]["optional-dependencies"]["dev"]}
+    assert {"pytest", "nbval", "pyyaml"} <= dev
+
+
+def test_runtime_dependencies(pyproject):
+    runtime = {requirement_name(r) for r in pyproject["project"]["dependencies"]}
+    assert {"tensorflow", "keras", "mlxtend"} <= runtime
