@@ -145,8 +145,8 @@ def load_kaggle_csv(path, require_labels=False):
     has_label = _check_header(path, columns)
     if require_labels and not has_label:
         raise CnnlearnError(
-            f"{path}: has no 'label' column, so it cannot be used for training "
-            "(it looks like Kaggle's test.csv); expected train.csv with header 'label,pixel0,...,pixel783'"
+            f"{path}: has no 'label' column, but labelled digits are needed here "
+            "(it looks like Kaggle's test.csv); expected a file like train.csv, header 'label,pixel0,...,pixel783'"
         )
     try:
         with warnings.catch_warnings():

@@ -169,7 +169,7 @@ def train(model, x_train, y_train, x_val, y_val, epochs=10, batch_size=64, optim
     history = model.fit(
         dataset(x_train, y_train, batch_size, shuffle=True, augment=augment, seed=seed),
         validation_data=dataset(x_val, y_val, batch_size=max(batch_size, 256)),
-        epochs=epochs, callbacks=callbacks, verbose=verbose,
+        epochs=epochs, callbacks=callbacks, verbose=verbose, shuffle=False,  # the dataset shuffles
     )
     if checkpoint_dir is not None and history_csv.exists():
         # The whole run's history, including epochs from before an interruption.

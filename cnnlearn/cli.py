@@ -1,0 +1,190 @@
+"""The ``cnnlearn`` command: train, predict, evaluate.
+
+    cnnlearn train [--data-dir DIR] [--recipe NAME] [--epochs N] [--out DIR] ...
+    cnnlearn predict --model runs/.../model.keras --input data/test.csv --out submission.csv
+    cnnlearn evaluate --model runs/.../model.keras --input data/train.csv
+
+Bad input (a missing data folder, a corrupt model, a malformed CSV, an
+``--out`` that is a file) ends with one message and exit code 2, before
+anything is written.
+"""
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from cnnlearn import CnnlearnError, settings
+
+DEMO_EPOCHS = 3
+
+
+def _out_dir(path, default):
+    out = Path(path) if path else default
+    if out.exists() and not out.is_dir():
+        raise CnnlearnError(f"--out {out}: is a file; expected a folder for the run's files")
+    return out
+
+
+def _output_file(path):
+    path = Path(path)
+    if path.is_dir():
+        raise CnnlearnError(f"--out {path}: is a folder; expected a file name such as {path / 'submission.csv'}")
+    if not path.parent.is_dir():
+        raise CnnlearnError(f"--out {path}: the folder {path.parent} does not exist")
+    return path
+
+
+def _save_figure(figure, path):
+    import matplotlib.pyplot as plt
+
+    figure.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(figure)
+
+
+def train_command(args):
+    """Train a recipe on the digits and write a run folder."""
+    from cnnlearn import data, recipes
+
+    recipe = recipes.get(args.recipe)
+    if args.data_dir is not None and not Path(args.data_dir).is_dir():
+        raise CnnlearnError(f"--data-dir {args.data_dir}: no such folder; expected one holding Kaggle's train.csv")
+    out = _out_dir(args.out, Path("runs") / datetime.now().strftime("%Y%m%d-%H%M%S"))
+    fast = args.fast or settings.FAST
+    epochs = args.epochs or (1 if fast else DEMO_EPOCHS if args.demo else recipe.epochs)
+
+    digits = data.load_digits("sample" if args.demo else "auto", args.data_dir)
+    images, labels = digits.images, digits.labels
+    if fast:
+        images, labels = data.subsample(images, labels, 1000, seed=args.seed)
+    x_train, y_train, x_val, y_val = data.train_val_split(images, labels, val_fraction=0.1, seed=args.seed)
+    print(f"Training recipe '{recipe.name}' on {len(x_train):,} digits, validating on {len(x_val):,}, "
+          f"{epochs} epochs; run folder: {out}")
+
+    from cnnlearn import evaluate, plots, training
+
+    out.mkdir(parents=True, exist_ok=True)
+    training.set_seed(args.seed)
+    started = time.perf_counter()
+    try:
+        history = recipe.train(x_train, y_train, x_val, y_val, epochs=epochs, batch_size=args.batch_size,
+                               augment=False if args.no_augment else None, checkpoint_dir=out, seed=args.seed,
+                               verbose=args.verbose)
+    except KeyboardInterrupt:
+        print(f"\nInterrupted. The finished epochs are saved; to resume, run:\n  "
+              f"{shlex.join(['cnnlearn', *args.argv, *(['--out', str(out)] if not args.out else [])])}",
+              file=sys.stderr)
+        return 130
+    seconds = time.perf_counter() - started
+
+    model = evaluate.load_model(out / "model.keras")  # the epoch with the best validation accuracy
+    predictions = evaluate.predict_labels(model, x_val)
+    val_accuracy = evaluate.accuracy(y_val, predictions)
+    metrics = {
+        "recipe": recipe.name,
+        "val_accuracy": round(val_accuracy, 5),
+        "epochs": len(history.epoch),
+        "best_epoch": int(max(range(len(history.epoch)), key=lambda i: history.history["val_accuracy"][i])) + 1,
+        "seconds": round(seconds, 1),
+        "data_source": digits.source,
+        "train_digits": len(x_train),
+        "val_digits": len(x_val),
+        "seed": args.seed,
+    }
+    _save_figure(plots.plot_history(history, title=f"{recipe.name}: training curves"), out / "curves.png")
+    _save_figure(plots.plot_confusion(y_val, predictions, title="Validation confusion matrix"), out / "confusion.png")
+    errors = evaluate.worst_errors(model, x_val, y_val, k=15)
+    _save_figure(plots.plot_errors(x_val, errors, title="Most confident mistakes"), out / "errors.png")
+    if digits.test_images is not None:
+        test_labels = evaluate.predict_labels(model, digits.test_images)
+        data.write_submission(test_labels, out / "submission.csv", expected_rows=len(digits.test_images))
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    print(f"Validation accuracy {val_accuracy:.2%} after {len(history.epoch)} epochs in {seconds:.0f} s.")
+    print(f"Run folder: {out}  ({', '.join(sorted(p.name for p in out.iterdir() if p.is_file()))})")
+    return 0
+
+
+def predict_command(args):
+    """Write a Kaggle submission for a test CSV."""
+    from cnnlearn import data, evaluate
+
+    out = _output_file(args.out)
+    model = evaluate.load_model(args.model)
+    images, _ = data.load_kaggle_csv(args.input)
+    predictions = evaluate.predict_labels(model, images, tta=args.tta)
+    data.write_submission(predictions, out, expected_rows=len(images))
+    print(f"Wrote {len(predictions):,} predictions to {out}")
+    return 0
+
+
+def evaluate_command(args):
+    """Accuracy and per-digit report of a model on a labelled CSV."""
+    from cnnlearn import data, evaluate
+
+    model = evaluate.load_model(args.model)
+    images, labels = data.load_kaggle_csv(args.input, require_labels=True)
+    predictions = evaluate.predict_labels(model, images, tta=args.tta)
+    print(evaluate.classification_report(labels, predictions))
+    print(f"Accuracy: {evaluate.accuracy(labels, predictions):.4%} on {len(labels):,} digits")
+    return 0
+
+
+def parser():
+    from cnnlearn.recipes import RECIPES
+
+    top = argparse.ArgumentParser(prog="cnnlearn", description="Train and use CNNs on Kaggle's Digit Recognizer.")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a CNN and write a run folder",
+                                description="Train a CNN (with the annealer and augmentation) and write model.keras, "
+                                            "history.csv, metrics.json, curves.png, confusion.png, errors.png and, "
+                                            "when test.csv exists, submission.csv to the run folder. "
+                                            "Ctrl-C keeps the finished epochs: rerun with the same --out to resume.")
+    train.add_argument("--data-dir", help="folder with Kaggle's train.csv/test.csv (default: $CNNLEARN_DATA_DIR or "
+                                          "data/, else the bundled 5,000-digit sample)")
+    train.add_argument("--recipe", default="seed", choices=sorted(RECIPES), help="what to train (default: seed)")
+    train.add_argument("--epochs", type=int, help="epochs (default: the recipe's)")
+    train.add_argument("--batch-size", type=int, help="batch size (default: the recipe's)")
+    train.add_argument("--no-augment", action="store_true", help="train without data augmentation")
+    train.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    train.add_argument("--out", help="run folder (default: runs/<timestamp>/); an unfinished run there resumes")
+    train.add_argument("--fast", action="store_true", help="1,000 digits and 1 epoch: a quick smoke run")
+    train.add_argument("--demo", action="store_true",
+                       help=f"the bundled 5,000-digit sample, {DEMO_EPOCHS} epochs (about a minute on 2 cores)")
+    train.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2), help="Keras progress: 0 none, "
+                                                                                "1 bar, 2 a line per epoch")
+    train.set_defaults(run=train_command)
+
+    predict = commands.add_parser("predict", help="write submission.csv for a test CSV",
+                                  description="Predict the digits of a Kaggle-format CSV and write ImageId,Label.")
+    predict.add_argument("--model", required=True, help="a .keras file written by cnnlearn train")
+    predict.add_argument("--input", required=True, help="Kaggle's test.csv (or .csv.gz)")
+    predict.add_argument("--out", default="submission.csv", help="where to write (default: submission.csv)")
+    predict.add_argument("--tta", action="store_true", help="test-time augmentation (average over 1-pixel shifts)")
+    predict.set_defaults(run=predict_command)
+
+    evaluate = commands.add_parser("evaluate", help="accuracy of a model on a labelled CSV",
+                                   description="Accuracy and per-digit precision/recall on a labelled CSV.")
+    evaluate.add_argument("--model", required=True, help="a .keras file written by cnnlearn train")
+    evaluate.add_argument("--input", required=True, help="a labelled Kaggle-format CSV (train.csv)")
+    evaluate.add_argument("--tta", action="store_true", help="test-time augmentation (average over 1-pixel shifts)")
+    evaluate.set_defaults(run=evaluate_command)
+    return top
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = parser().parse_args(argv)
+    args.argv = argv
+    try:
+        return args.run(args)
+    except CnnlearnError as e:
+        print(f"cnnlearn {args.command}: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,103 @@
+"""How good is a trained model, and where does it go wrong?"""
+
+from pathlib import Path
+from typing import NamedTuple
+
+import keras
+import numpy as np
+import sklearn.metrics
+
+from cnnlearn import CnnlearnError
+from cnnlearn.data import model_input
+
+#: Test-time augmentation: the image itself and one-pixel shifts (down, up, right, left).
+TTA_SHIFTS = ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1))
+
+
+def shift(images, dy, dx):
+    """Move images (n, 28, 28, 1) by (dy, dx) pixels, filling with background (0)."""
+    out = np.zeros_like(images)
+    h, w = images.shape[1:3]
+    out[:, max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
+        images[:, max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+    return out
+
+
+def predict_proba(model, images, batch_size=256, tta=False):
+    """Class probabilities, float32 (n, 10).
+
+    Parameters
+    ----------
+    model : keras.Model
+    images : uint8 (n, 28, 28) or float32 (n, 28, 28, 1)
+    batch_size : int
+    tta : bool
+        Test-time augmentation: average the probabilities of the image and
+        of its one-pixel shifts (:data:`TTA_SHIFTS`). Costs 5 predictions.
+    """
+    images = model_input(images)
+    shifts = TTA_SHIFTS if tta else ((0, 0),)
+    total = sum(model.predict(shift(images, dy, dx), batch_size=batch_size, verbose=0) for dy, dx in shifts)
+    return (total / len(shifts)).astype(np.float32)
+
+
+def predict_labels(model, images, batch_size=256, tta=False):
+    """The predicted digit for each image, int64 (n,). See :func:`predict_proba`."""
+    return predict_proba(model, images, batch_size, tta).argmax(axis=1).astype(np.int64)
+
+
+def accuracy(labels, predictions):
+    """Share of predictions equal to the labels, a float in [0, 1]."""
+    labels, predictions = np.asarray(labels), np.asarray(predictions)
+    if labels.shape != predictions.shape:
+        raise CnnlearnError(f"accuracy: {labels.shape[0]} labels but {predictions.shape[0]} predictions")
+    return float(np.mean(labels == predictions))
+
+
+def confusion_matrix(labels, predictions):
+    """int64 (10, 10): row = true digit, column = predicted digit."""
+    return sklearn.metrics.confusion_matrix(labels, predictions, labels=range(10))
+
+
+def classification_report(labels, predictions):
+    """Precision, recall and F1 for each digit, as text (scikit-learn's report)."""
+    return sklearn.metrics.classification_report(labels, predictions, labels=range(10), digits=4, zero_division=0)
+
+
+class Errors(NamedTuple):
+    """The model's mistakes, most confident first: indices into the images,
+    their true labels, the predicted labels and the probability given to the
+    prediction. Each an array of shape (k,)."""
+
+    indices: np.ndarray
+    labels: np.ndarray
+    predicted: np.ndarray
+    confidence: np.ndarray
+
+
+def worst_errors(model, images, labels, k=9, batch_size=256):
+    """The ``k`` mistakes the model was most sure of (fewer if it made fewer)."""
+    probabilities = predict_proba(model, images, batch_size)
+    predicted = probabilities.argmax(axis=1)
+    labels = np.asarray(labels)
+    wrong = np.flatnonzero(predicted != labels)
+    confidence = probabilities[wrong, predicted[wrong]]
+    order = wrong[np.argsort(-confidence, kind="stable")][:k]
+    return Errors(order, labels[order], predicted[order], probabilities[order, predicted[order]])
+
+
+def load_model(path):
+    """Load a model saved as ``.keras``, with Keras's ``safe_mode`` on.
+
+    Safe mode refuses files that would run arbitrary code (lambda layers).
+    Raises :class:`cnnlearn.CnnlearnError` for a missing or unreadable file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CnnlearnError(f"{path}: no such model file; expected a .keras file saved by cnnlearn train")
+    if path.suffix != ".keras":
+        raise CnnlearnError(f"{path}: expected a Keras model file ending in .keras")
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except Exception as e:  # Keras raises many kinds for a corrupt file
+        raise CnnlearnError(f"{path}: cannot load the model; the file is corrupt or not a Keras model ({e})") from None

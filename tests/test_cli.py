@@ -1,0 +1,155 @@
+"""The ``cnnlearn`` command end to end, on a tiny Kaggle-format data folder."""
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from cnnlearn import cli, data
+
+RUN_FILES = {"model.keras", "history.csv", "metrics.json", "curves.png", "confusion.png", "errors.png",
+             "submission.csv"}
+
+
+def write_kaggle_csv(path, images, labels=None):
+    frame = pd.DataFrame(images.reshape(len(images), -1), columns=data.PIXEL_COLUMNS)
+    if labels is not None:
+        frame.insert(0, "label", labels)
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def kaggle_dir(tmp_path_factory):
+    """train.csv with 300 sample digits and test.csv with 40, in Kaggle's format."""
+    folder = tmp_path_factory.mktemp("kaggle")
+    images, labels = data.subsample(*data.load_sample(), 340, seed=1)
+    write_kaggle_csv(folder / "train.csv", images[:300], labels[:300])
+    write_kaggle_csv(folder / "test.csv", images[300:])
+    return folder
+
+
+@pytest.fixture(scope="module")
+def run_dir(kaggle_dir, tmp_path_factory):
+    """One real ``cnnlearn train`` run, as a user would start it (a subprocess)."""
+    out = tmp_path_factory.mktemp("runs") / "first"
+    result = subprocess.run(
+        [sys.executable, "-m", "cnnlearn", "train", "--data-dir", str(kaggle_dir), "--fast", "--epochs", "2",
+         "--out", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"Run folder: {out}" in result.stdout
+    return out
+
+
+def test_train_writes_every_file(run_dir):
+    assert RUN_FILES <= {p.name for p in run_dir.iterdir()}
+    assert not (run_dir / "backup").exists(), "the finished run's backup should be cleaned up"
+
+
+def test_train_metrics_and_history(run_dir):
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["data_source"] == "kaggle"
+    assert metrics["train_digits"] == 270 and metrics["val_digits"] == 30
+    assert metrics["epochs"] == 2 and 0 <= metrics["val_accuracy"] <= 1 and metrics["seconds"] > 0
+    history = pd.read_csv(run_dir / "history.csv")
+    assert list(history["epoch"]) == [0, 1]
+    assert {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"} <= set(history.columns)
+
+
+def test_train_submission_covers_the_test_file(run_dir):
+    labels = data.read_submission(run_dir / "submission.csv", expected_rows=40)
+    assert labels.min() >= 0 and labels.max() <= 9
+
+
+def test_predict_and_evaluate(run_dir, kaggle_dir, tmp_path, capsys):
+    out = tmp_path / "submission.csv"
+    assert cli.main(["predict", "--model", str(run_dir / "model.keras"), "--input", str(kaggle_dir / "test.csv"),
+                     "--out", str(out)]) == 0
+    assert len(data.read_submission(out, expected_rows=40)) == 40
+    assert cli.main(["evaluate", "--model", str(run_dir / "model.keras"), "--input",
+                     str(kaggle_dir / "train.csv"), "--tta"]) == 0
+    assert "Accuracy:" in capsys.readouterr().out
+
+
+def test_rerun_of_a_finished_run_starts_afresh_without_mixing_histories(kaggle_dir, tmp_path):
+    out = tmp_path / "run"
+    for _ in range(2):
+        assert cli.main(["train", "--data-dir", str(kaggle_dir), "--fast", "--no-augment", "--out", str(out),
+                         "--verbose", "0"]) == 0
+    assert list(pd.read_csv(out / "history.csv")["epoch"]) == [0]
+
+
+def error_of(args, capsys):
+    assert cli.main(args) == 2
+    return capsys.readouterr().err
+
+
+def test_unknown_data_dir(tmp_path, capsys):
+    message = error_of(["train", "--data-dir", str(tmp_path / "nowhere"), "--out", str(tmp_path / "out")], capsys)
+    assert "nowhere" in message and "no such folder" in message
+    assert not (tmp_path / "out").exists()
+
+
+def test_data_dir_without_train_csv(tmp_path, capsys):
+    message = error_of(["train", "--data-dir", str(tmp_path), "--out", str(tmp_path / "out")], capsys)
+    assert "train.csv" in message and not (tmp_path / "out").exists()
+
+
+def test_out_that_is_a_file(kaggle_dir, tmp_path, capsys):
+    (tmp_path / "taken").write_text("mine")
+    message = error_of(["train", "--data-dir", str(kaggle_dir), "--out", str(tmp_path / "taken")], capsys)
+    assert "is a file" in message and (tmp_path / "taken").read_text() == "mine"
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip file at all", bytes(range(256)) * 4])
+def test_corrupt_model(content, kaggle_dir, tmp_path, capsys):
+    (tmp_path / "model.keras").write_bytes(content)
+    message = error_of(["predict", "--model", str(tmp_path / "model.keras"), "--input",
+                        str(kaggle_dir / "test.csv"), "--out", str(tmp_path / "submission.csv")], capsys)
+    assert "model.keras" in message and "cannot load" in message
+    assert not (tmp_path / "submission.csv").exists()
+
+
+def test_missing_model(tmp_path, capsys):
+    message = error_of(["evaluate", "--model", str(tmp_path / "none.keras"), "--input", "x.csv"], capsys)
+    assert "no such model file" in message
+
+
+def test_wrong_shaped_csv(run_dir, tmp_path, capsys):
+    bad = tmp_path / "test.csv"
+    bad.write_text("pixel0,pixel1,pixel2\n0,0,0\n")
+    message = error_of(["predict", "--model", str(run_dir / "model.keras"), "--input", str(bad),
+                        "--out", str(tmp_path / "submission.csv")], capsys)
+    assert "test.csv" in message and "784" in message
+    assert not (tmp_path / "submission.csv").exists()
+
+
+def test_predict_out_that_is_a_folder(run_dir, kaggle_dir, tmp_path, capsys):
+    message = error_of(["predict", "--model", str(run_dir / "model.keras"), "--input",
+                        str(kaggle_dir / "test.csv"), "--out", str(tmp_path)], capsys)
+    assert "is a folder" in message
+
+
+def test_every_subcommand_has_help(capsys):
+    for command in ("train", "predict", "evaluate"):
+        with pytest.raises(SystemExit) as exit_info:
+            cli.main([command, "--help"])
+        assert exit_info.value.code == 0
+        assert "usage: cnnlearn " + command in capsys.readouterr().out
+
+
+def test_keyboard_interrupt_leaves_a_resumable_run(kaggle_dir, tmp_path, capsys, monkeypatch):
+    from cnnlearn import recipes
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(recipes.Recipe, "train", interrupted)
+    assert cli.main(["train", "--data-dir", str(kaggle_dir), "--fast", "--out", str(tmp_path / "run")]) == 130
+    message = capsys.readouterr().err
+    assert "to resume" in message and f"--out {tmp_path / 'run'}" in message
+
