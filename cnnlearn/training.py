@@ -20,6 +20,9 @@ from cnnlearn.augment import augmenter
 from cnnlearn.data import model_input, one_hot
 
 
+_deterministic = False  # set_seed turns TensorFlow's op determinism on
+
+
 def set_seed(seed):
     """Seed Python, NumPy, Keras and TensorFlow, and make TensorFlow's ops deterministic.
 
@@ -30,6 +33,8 @@ def set_seed(seed):
     np.random.seed(seed)
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
+    global _deterministic
+    _deterministic = True
 
 
 def annealer(patience=3, factor=0.5, min_lr=1e-5, verbose=0):
@@ -66,7 +71,10 @@ def dataset(images, labels, batch_size=64, shuffle=False, augment=None, seed=Non
         data = data.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     data = data.batch(batch_size)
     if augment is not None:
-        data = data.map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
+        # After set_seed (op determinism), TensorFlow runs random maps one at a
+        # time anyway, and logs an error if asked for a parallel one.
+        parallel = None if _deterministic else tf.data.AUTOTUNE
+        data = data.map(lambda x, y: (augment(x, training=True), y), num_parallel_calls=parallel)
     return data.prefetch(tf.data.AUTOTUNE)
 
 

@@ -1,0 +1,63 @@
+"""The committed notebooks are what a reader sees on GitHub: check they are clean.
+
+(nbval, run by ``make test``, executes them; these checks read the committed
+outputs.)
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOISE = re.compile(r"cuda|oneDNN|cpu_feature_guard|absl::|W0000|I0000|E0000|rebuild TensorFlow|"
+                   r"computation placer|TF-TRT|Unable to register", re.IGNORECASE)
+EXPECTED = [
+    "00_the_data", "01_convolution", "02_pooling", "03_dropout",
+    "04_crossentropy_and_gradient_descent", "05_the_annealer", "06_augmentation", "07_digit_recognizer",
+]
+
+
+def code_cells(path):
+    return [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+
+
+def output_text(output):
+    text = output.get("text", "")
+    plain = output.get("data", {}).get("text/plain", "")
+    return "".join(text) + "".join(plain)
+
+
+def test_the_series_is_complete():
+    assert [p.stem for p in NOTEBOOKS] == EXPECTED
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_was_run_top_to_bottom(path):
+    counts = [c["execution_count"] for c in code_cells(path)]
+    assert counts and None not in counts, "some code cells were never run"
+    assert counts == list(range(1, len(counts) + 1)), f"cells run out of order: {counts}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_outputs_have_no_errors_or_log_noise(path):
+    for number, cell in enumerate(code_cells(path), start=1):
+        for output in cell.get("outputs", []):
+            assert output["output_type"] != "error", f"code cell {number} has an error output"
+            assert not NOISE.search(output_text(output)), f"code cell {number} shows TensorFlow log noise"
+            if output.get("name") == "stderr":
+                assert "Warning" not in output_text(output), f"code cell {number} prints a warning"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_shows_its_figures(path):
+    images = sum("image/png" in o.get("data", {}) for c in code_cells(path) for o in c.get("outputs", []))
+    assert images >= 1, "no figure in the committed outputs"
+
+
+def test_readme_links_every_notebook():
+    readme = (ROOT / "README.md").read_text()
+    for path in NOTEBOOKS:
+        assert f"notebooks/{path.name}" in readme, f"README's table of contents misses {path.name}"
