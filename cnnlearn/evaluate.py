@@ -18,6 +18,8 @@ def shift(images, dy, dx):
     """Move images (n, 28, 28, 1) by (dy, dx) pixels, filling with background (0)."""
     out = np.zeros_like(images)
     h, w = images.shape[1:3]
+    if abs(dy) >= h or abs(dx) >= w:
+        return out
     out[:, max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
         images[:, max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
     return out

@@ -16,6 +16,9 @@ pixels 0..255, or float32 ``(n, 28, 28, 1)`` in [0, 1].
 Keras is imported only by the functions that take a model or an augmenter.
 """
 
+import contextlib
+
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -37,15 +40,21 @@ CELL = 1.6
 # Helpers: the look, grids of images, histories
 # --------------------------------------------------------------------------
 
+@contextlib.contextmanager
 def _style():
     """The look of every figure: seaborn's white grid and compact fonts."""
-    return plt.rc_context({
+    with plt.rc_context({
         **sns.axes_style("whitegrid"),
         **sns.plotting_context("notebook", font_scale=0.9),
         "axes.titlesize": 10,
         "figure.titlesize": 13,
         "figure.titleweight": "bold",
-    })
+    }):
+        yield
+        # Jupyter switches interactive mode on when the first figure is made;
+        # keep that, or no later figure would be shown.
+        interactive = matplotlib.is_interactive()
+    matplotlib.interactive(interactive)
 
 
 def _finish(fig, title):

@@ -141,8 +141,13 @@ def train(model, x_train, y_train, x_val, y_val, epochs=10, batch_size=64, optim
 
     def build_and_compile():
         built = model() if callable(model) and not isinstance(model, keras.Model) else model
-        built.compile(optimizer=keras.optimizers.get(optimizer) if isinstance(optimizer, str) else optimizer,
-                      loss="categorical_crossentropy", metrics=["accuracy"])
+        if isinstance(optimizer, str):
+            chosen = keras.optimizers.get(optimizer)
+        elif strategy is not None:  # its variables must be created inside the strategy's scope
+            chosen = optimizer.__class__.from_config(optimizer.get_config())
+        else:
+            chosen = optimizer
+        built.compile(optimizer=chosen, loss="categorical_crossentropy", metrics=["accuracy"])
         return built
 
     if strategy is not None:
@@ -166,12 +171,14 @@ def train(model, x_train, y_train, x_val, y_val, epochs=10, batch_size=64, optim
         previous = _resume_history(history_csv, resuming)
         best_so_far = previous["val_accuracy"].max() if previous is not None and len(previous) else None
         callbacks += [
-            keras.callbacks.BackupAndRestore(str(backup_dir)),
+            # Log and save before the backup, so an interruption in between repeats an epoch
+            # (the repeated row is dropped below) rather than losing one.
+            keras.callbacks.CSVLogger(str(history_csv), append=resuming),
             keras.callbacks.ModelCheckpoint(
                 str(checkpoint_dir / "model.keras"), monitor="val_accuracy", mode="max",
                 save_best_only=True, initial_value_threshold=best_so_far,
             ),
-            keras.callbacks.CSVLogger(str(history_csv), append=resuming),
+            keras.callbacks.BackupAndRestore(str(backup_dir)),
         ]
 
     history = model.fit(

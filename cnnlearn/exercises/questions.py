@@ -97,8 +97,9 @@ class ValueQuestion(Question):
                 difference = float(np.max(np.abs(np.asarray(answer, dtype=float) - expected))) if expected.size else 0.0
                 ok, what = difference <= self.tolerance, f"values differ by up to {difference:.3g}"
         else:  # a number
-            ok = np.ndim(answer) == 0 and abs(float(answer) - float(expected)) <= self.tolerance
-            what = f"expected {expected:g}, got {answer!r}" if not ok else ""
+            is_number = isinstance(answer, (int, float, np.number)) and not isinstance(answer, bool)
+            ok = is_number and abs(float(answer) - float(expected)) <= self.tolerance
+            what = f"expected {expected:g}, got {answer!r}" + ("" if is_number else " (not a number)")
         if ok:
             return True, f"{self.name}: {answer!r} is right." if np.ndim(answer) == 0 else f"{self.name} is right."
         specific = self.diagnose(answer) if self.diagnose else None
