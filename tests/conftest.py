@@ -1,6 +1,7 @@
 """Fixtures shared by the test modules."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 
@@ -15,3 +16,26 @@ def sample():
     images.setflags(write=False)  # shared by every test: nobody may change it
     labels.setflags(write=False)
     return images, labels
+
+
+def write_kaggle_csv(path, images, labels=None):
+    """Write digits in Kaggle's format: ``label,pixel0..pixel783`` (or no label column)."""
+    from cnnlearn.data import PIXEL_COLUMNS
+
+    frame = pd.DataFrame(np.asarray(images).reshape(len(images), -1), columns=PIXEL_COLUMNS)
+    if labels is not None:
+        frame.insert(0, "label", labels)
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def kaggle_dir(tmp_path_factory, sample):
+    """A tiny Kaggle-format data folder: train.csv with 300 sample digits, test.csv with 40."""
+    from cnnlearn.data import subsample
+
+    folder = tmp_path_factory.mktemp("kaggle")
+    images, labels = subsample(*sample, 340, seed=1)
+    write_kaggle_csv(folder / "train.csv", images[:300], labels[:300])
+    write_kaggle_csv(folder / "test.csv", images[300:])
+    return folder

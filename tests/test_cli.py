@@ -13,24 +13,6 @@ RUN_FILES = {"model.keras", "history.csv", "metrics.json", "curves.png", "confus
              "submission.csv"}
 
 
-def write_kaggle_csv(path, images, labels=None):
-    frame = pd.DataFrame(images.reshape(len(images), -1), columns=data.PIXEL_COLUMNS)
-    if labels is not None:
-        frame.insert(0, "label", labels)
-    frame.to_csv(path, index=False)
-    return path
-
-
-@pytest.fixture(scope="module")
-def kaggle_dir(tmp_path_factory):
-    """train.csv with 300 sample digits and test.csv with 40, in Kaggle's format."""
-    folder = tmp_path_factory.mktemp("kaggle")
-    images, labels = data.subsample(*data.load_sample(), 340, seed=1)
-    write_kaggle_csv(folder / "train.csv", images[:300], labels[:300])
-    write_kaggle_csv(folder / "test.csv", images[300:])
-    return folder
-
-
 @pytest.fixture(scope="module")
 def run_dir(kaggle_dir, tmp_path_factory):
     """One real ``cnnlearn train`` run, as a user would start it (a subprocess)."""

@@ -1,0 +1,52 @@
+"""What the benchmark scripts share: arguments, the data split, timing one training run."""
+
+import argparse
+import os
+import time
+
+import cnnlearn
+from cnnlearn import data, evaluate, recipes, training
+
+
+def argument_parser(description):
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--data-dir", help="Kaggle's train.csv/test.csv (default: $CNNLEARN_DATA_DIR or data/)")
+    parser.add_argument("--limit", type=int, help="use only this many training digits (smoke runs)")
+    parser.add_argument("--threads", type=int, help="TensorFlow intra-op threads (default: TensorFlow's choice)")
+    parser.add_argument("--out", default=".", help="folder for submission.csv (default: .)")
+    return parser
+
+
+def configure(args):
+    """Apply thread settings before TensorFlow runs anything."""
+    if args.threads:
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+
+
+def load_split(args, split_seed=0):
+    """The digits, a stratified 10% validation split (the same for every recipe and seed)."""
+    digits = data.load_digits("auto", args.data_dir)
+    images, labels = data.subsample(digits.images, digits.labels, args.limit, seed=split_seed)
+    x_train, y_train, x_val, y_val = data.train_val_split(images, labels, val_fraction=0.1, seed=split_seed)
+    return digits, data.prepare(x_train), y_train, data.prepare(x_val), y_val
+
+
+def train_member(recipe_name, x_train, y_train, x_val, y_val, seed, epochs=None):
+    """Train one model of a recipe; return (model, history, seconds)."""
+    recipe = recipes.get(recipe_name)
+    training.set_seed(seed)
+    started = time.perf_counter()
+    history = recipe.train(x_train, y_train, x_val, y_val, epochs=epochs, seed=seed, verbose=2)
+    return history.model, history, time.perf_counter() - started
+
+
+def machine():
+    return f"{os.cpu_count()} cores, cnnlearn {cnnlearn.__version__}"
+
+
+def report_accuracy(name, probabilities, y_val):
+    accuracy = evaluate.accuracy(y_val, probabilities.argmax(axis=1))
+    print(f"{name}: validation accuracy {accuracy:.4%}")
+    return accuracy

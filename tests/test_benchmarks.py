@@ -1,0 +1,49 @@
+"""Smoke runs of the benchmark scripts on a few hundred digits (the real runs are in benchmarks/RESULTS.md)."""
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import accuracy  # noqa: E402
+import ensemble  # noqa: E402
+import time_to_accuracy  # noqa: E402
+
+from cnnlearn import data  # noqa: E402
+
+
+def result_line(output):
+    lines = [line for line in output.splitlines() if line.startswith("RESULT ")]
+    assert len(lines) == 1, output
+    return lines[0]
+
+
+def test_accuracy_script(kaggle_dir, tmp_path, capsys):
+    accuracy.main(["--data-dir", str(kaggle_dir), "--recipe", "fast", "--epochs", "1", "--out", str(tmp_path)])
+    line = result_line(capsys.readouterr().out)
+    assert re.search(r"recipe=fast seeds=1 val_accuracy=\d+\.\d+% tta_accuracy=\d+\.\d+% seconds=\d+", line)
+    assert len(data.read_submission(tmp_path / "submission.csv", expected_rows=40)) == 40
+
+
+def test_ensemble_script(kaggle_dir, tmp_path, capsys):
+    ensemble.main(["--data-dir", str(kaggle_dir), "--recipe", "baseline", "--members", "2", "--epochs", "1",
+                   "--out", str(tmp_path)])
+    output = capsys.readouterr().out
+    assert "ensemble of 2" in output
+    assert re.search(r"ensemble=baseline members=2 val_accuracy=\d+\.\d+%", result_line(output))
+    assert len(data.read_submission(tmp_path / "submission.csv", expected_rows=40)) == 40
+
+
+@pytest.mark.parametrize("target, reached", [(0.0, True), (1.01, False)])
+def test_time_to_accuracy_script(kaggle_dir, capsys, target, reached):
+    time_to_accuracy.main(["--data-dir", str(kaggle_dir), "--target", str(target), "--rounds", "1",
+                           "--check-every", "2", "--max-epochs", "1"])
+    output = capsys.readouterr().out
+    match = re.search(r"RESULT target=\S+ baseline_s=(\S+) fast_s=(\S+) ratio=(\S+)", result_line(output))
+    assert match
+    if reached:
+        assert float(match[1]) > 0 and float(match[2]) > 0
+    else:
+        assert "not reached" in output and match[1] == "inf"
