@@ -111,6 +111,7 @@ class FunctionQuestion(Question):
 
     ``cases`` is a list of ``(args, kwargs)``; each is run through both
     functions and the results compared (shape first, then values).
+    ``diagnose(args, kwargs, got)`` may name a likely mistake when they differ.
     """
 
     def __init__(self, name, prompt, reference, cases, hint, solution, atol=1e-4, diagnose=None):
@@ -138,7 +139,9 @@ class FunctionQuestion(Question):
                 return False, f"{self.name}: {message}" + (f": {specific}" if specific else "")
             difference = float(np.max(np.abs(np.asarray(got, dtype=float) - expected))) if expected.size else 0.0
             if not difference <= self.atol:
-                return False, f"{self.name}: for input {case} the shape is right but values differ by up to {difference:.3g}"
+                message = f"for input {case} the shape is right but values differ by up to {difference:.3g}"
+                specific = self.diagnose(args, kwargs, got) if self.diagnose else None
+                return False, f"{self.name}: {message}" + (f": {specific}" if specific else "")
         return True, f"{self.name}: your function matches on all {len(self.cases)} test inputs."
 
 
