@@ -103,7 +103,7 @@ def _forgot_return(image, kernel, stride=1, padding="valid"):
     (_no_stride, "did you move the window 2 pixels at a time?"),
     (_centred_padding, "values differ"),
     (_flipped_kernel, "values differ"),
-    (_forgot_return, "did you forget return?"),
+    (_forgot_return, "missing return?"),
     (np.zeros((26, 26)), "expected a function"),
 ])
 def test_q2_mistakes(capsys, answer, message):

@@ -109,7 +109,7 @@ def test_q2_forgotten_return(capsys):
         ...
 
     ok, out = verdict(capsys, ex.q2, my_softmax)
-    assert not ok and "did you forget return?" in out
+    assert not ok and "missing return?" in out
 
 
 def test_q2_not_a_function(capsys):

@@ -132,7 +132,8 @@ class FunctionQuestion(Question):
             got = answer(*args, **kwargs)
             case = self.describe(args, kwargs)
             if got is None:
-                return False, f"{self.name}: your function returned None for input {case}: did you forget return?"
+                return False, (f"{self.name}: your function returned None for input {case}: "
+                               "not attempted yet, or a missing return?")
             if _shape(got) != expected.shape:
                 message = f"for input {case}: expected output shape {expected.shape}, got {_shape(got)}"
                 specific = self.diagnose(args, kwargs, got) if self.diagnose else None

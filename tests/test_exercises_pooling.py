@@ -1,0 +1,173 @@
+"""The pooling exercises: every solution passes, likely mistakes get specific advice."""
+
+import keras
+import numpy as np
+import pytest
+
+from cnnlearn import ops
+from cnnlearn.exercises import pooling as ex
+
+QUESTIONS = [ex.q1, ex.q2, ex.q3, ex.q4, ex.q5]
+
+
+def verdict(question, answer, capsys):
+    """check()'s return value and what it printed."""
+    ok = question.check(answer)
+    return ok, capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------
+# Every question: solutions pass, ... is not attempted, hint and solution print
+# --------------------------------------------------------------------------
+
+SOLUTIONS = {
+    "q1": lambda: ex._pooled_shape_solution(),
+    "q2": lambda: ex._my_max_pool_solution,
+    "q3": lambda: ex._grid_pooled_solution(),
+    "q4": lambda: ex._small_cnn_solution(),
+    "q5": lambda: "The max keeps a thin stroke at full strength; pooling forgets where it was.",
+}
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
+def test_the_solution_passes(question, capsys):
+    ok, out = verdict(question, SOLUTIONS[question.name](), capsys)
+    assert ok, out
+    assert out.startswith("Correct")
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
+def test_an_ellipsis_is_not_attempted_yet(question, capsys):
+    ok, out = verdict(question, ..., capsys)
+    assert not ok
+    assert "not attempted yet" in out
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
+def test_hint_and_solution_print_something(question, capsys):
+    question.hint()
+    question.solution()
+    out = capsys.readouterr().out
+    assert f"Hint for {question.name}" in out and f"Solution to {question.name}" in out
+
+
+def test_solutions_show_code_under_the_learners_names():
+    for question, name in ((ex.q1, "def pooled_shape("), (ex.q2, "def my_max_pool("),
+                           (ex.q3, "def grid_pooled("), (ex.q4, "def small_cnn(")):
+        assert name in question._solution
+        assert "_solution" not in question._solution
+
+
+def test_the_answers_agree_with_ops_and_keras():
+    assert ex.q1.expected == (13, 13, 32)
+    np.testing.assert_array_equal(ex.q3.expected, ops.max_pool2d(ex.GRID, 2))
+    pooled = keras.layers.MaxPool2D(2)(np.zeros((1, 26, 26, 32), dtype="float32"))
+    assert tuple(pooled.shape[1:]) == ex.q1.expected
+
+
+# --------------------------------------------------------------------------
+# Wrong answers: rejected, with advice for the likely mistake
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("answer, advice", [
+    ((26, 26, 32), "halves height and width"),
+    ((25, 25, 32), "stride 2"),
+    ((13, 13, 16), "number of channels does not change"),
+    ((13, 13), "keep the channel axis"),
+    ((None, 13, 13, 32), "leave out the batch axis"),
+    (13, "as a tuple"),
+])
+def test_q1_explains_wrong_shapes(answer, advice, capsys):
+    ok, out = verdict(ex.q1, answer, capsys)
+    assert not ok
+    assert "expected shape (13, 13, 32)" in out and advice in out
+
+
+def test_q2_rejects_a_partial_window_at_the_edge(capsys):
+    def ceil_pool(image, size=2):  # pads the last, incomplete window instead of dropping it
+        h, w = np.shape(image)
+        padded = np.full((-(-h // size) * size, -(-w // size) * size), -np.inf)
+        padded[:h, :w] = image
+        return ex._my_max_pool_solution(padded, size)
+
+    ok, out = verdict(ex.q2, ceil_pool, capsys)
+    assert not ok
+    assert "expected output shape (3, 3), got (4, 4)" in out and "dropped ('valid' pooling)" in out
+
+
+def test_q2_rejects_overlapping_windows(capsys):
+    def sliding_pool(image, size=2):
+        return ops.max_pool2d(image, size, stride=1)
+
+    ok, out = verdict(ex.q2, sliding_pool, capsys)
+    assert not ok and "your windows overlap" in out
+
+
+def test_q2_rejects_a_fixed_window_of_two(capsys):
+    ok, out = verdict(ex.q2, lambda image, size=2: ops.max_pool2d(image, 2), capsys)
+    assert not ok and "use the size argument" in out
+
+
+def test_q2_rejects_a_max_that_starts_at_zero(capsys):
+    def from_zero(image, size=2):
+        return np.maximum(ex._my_max_pool_solution(image, size), 0)
+
+    ok, out = verdict(ex.q2, from_zero, capsys)
+    assert not ok and "values differ" in out and "did you start the maximum at 0?" in out
+
+
+def test_q2_rejects_the_mean_of_each_window(capsys):
+    def mean_pool(image, size=2):
+        h, w = np.shape(image)[0] // size, np.shape(image)[1] // size
+        return np.asarray(image)[:h * size, :w * size].reshape(h, size, w, size).mean(axis=(1, 3))
+
+    ok, out = verdict(ex.q2, mean_pool, capsys)
+    assert not ok and "that is the mean of each window" in out
+
+
+def test_q2_says_when_the_function_returns_nothing(capsys):
+    def my_max_pool(image, size=2):
+        ...
+
+    ok, out = verdict(ex.q2, my_max_pool, capsys)
+    assert not ok and "missing return?" in out
+
+
+@pytest.mark.parametrize("answer, advice", [
+    (ex.GRID.reshape(2, 2, 2, 2).mean(axis=(1, 3)), "that is average pooling"),
+    (np.array([[1, 0], [0, 1]]), "smallest values"),
+    (np.array([[4, 6], [5, 7]]), "rows and columns are swapped"),
+    (ops.max_pool2d(ex.GRID, 2, stride=1), "move by 2"),
+    (7, "not one for the whole array"),
+])
+def test_q3_explains_wrong_arrays(answer, advice, capsys):
+    ok, out = verdict(ex.q3, answer, capsys)
+    assert not ok and advice in out
+
+
+def test_q4_rejects_a_model_without_pooling(capsys):
+    model = keras.Sequential([
+        keras.Input((28, 28, 1)),
+        keras.layers.Conv2D(16, 3, activation="relu"),
+        keras.layers.Flatten(),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    ok, out = verdict(ex.q4, model, capsys)
+    assert not ok and "expected layers" in out and "MaxPooling2D" in out
+
+
+def test_q4_rejects_the_wrong_number_of_filters(capsys):
+    model = keras.Sequential([
+        keras.Input((28, 28, 1)),
+        keras.layers.Conv2D(32, 3, activation="relu"),
+        keras.layers.MaxPool2D(2),
+        keras.layers.Flatten(),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    ok, out = verdict(ex.q4, model, capsys)
+    assert not ok and "54,410 weights; expected 27,210" in out
+
+
+def test_q5_wants_a_sentence(capsys):
+    ok, out = verdict(ex.q5, "   ", capsys)
+    assert not ok and "write your answer as a sentence" in out
