@@ -10,16 +10,11 @@ Each solution below is real code, tested in ``tests/test_exercises_annealer.py``
 ``solution()`` prints its source.
 """
 
-import inspect
 import math
 
 import numpy as np
 
-from cnnlearn.exercises.questions import FunctionQuestion, ThoughtQuestion, ValueQuestion
-
-
-def _source(*functions):
-    return "\n".join(inspect.getsource(f) for f in functions)
+from cnnlearn.exercises.questions import FunctionQuestion, ThoughtQuestion, ValueQuestion, source_of
 
 
 def _close(answer, value, rtol=1e-3):
@@ -58,7 +53,7 @@ q1 = ValueQuestion(
     tolerance=1e-9,
     diagnose=_q1_diagnose,
     hint="Each time the validation accuracy plateaus, the rate is multiplied by the factor.",
-    solution=_source(_q1_solution) + "# 1e-3 * 0.5 * 0.5 = 2.5e-4",
+    solution=source_of(_q1_solution) + "# 1e-3 * 0.5 * 0.5 = 2.5e-4",
 )
 
 
@@ -102,7 +97,7 @@ q2 = ValueQuestion(
     diagnose=_q2_diagnose,
     hint="Walk through the epochs keeping the best accuracy so far and a count of epochs without "
          "a new best. When the count reaches patience, the rate is cut at the end of that epoch.",
-    solution=_source(_q2_solution) + "# epoch 6: epochs 4 and 5 bring no new best, the cut comes at the end of 5",
+    solution=source_of(_q2_solution) + "# epoch 6: epochs 4 and 5 bring no new best, the cut comes at the end of 5",
 )
 
 
@@ -133,7 +128,7 @@ q3 = ValueQuestion(
     tolerance=1e-9,
     diagnose=_q3_diagnose,
     hint="lr(t) = initial * 0.5 * (1 + cos(pi * t / T)); halfway, t / T = 1/2.",
-    solution=_source(_q3_solution) + "# 5e-4: cos(pi / 2) = 0, so exactly half the starting rate",
+    solution=source_of(_q3_solution) + "# 5e-4: cos(pi / 2) = 0, so exactly half the starting rate",
 )
 
 
@@ -166,7 +161,7 @@ q4 = FunctionQuestion(
     atol=1e-7,
     hint="initial * 0.5 * (1 + cos(pi * t / T)) with t = min(step, T); use np.cos and np.minimum "
          "so it works on arrays too.",
-    solution=_source(_my_cosine_decay_solution),
+    solution=source_of(_my_cosine_decay_solution),
 )
 
 

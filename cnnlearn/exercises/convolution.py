@@ -10,16 +10,11 @@ Each solution below is real code, tested in ``tests/test_exercises_convolution.p
 ``solution()`` prints its source.
 """
 
-import inspect
 
 import numpy as np
 
 from cnnlearn import ops
-from cnnlearn.exercises.questions import FunctionQuestion, ModelQuestion, ThoughtQuestion, ValueQuestion
-
-
-def _source(function):
-    return inspect.getsource(function).strip()
+from cnnlearn.exercises.questions import FunctionQuestion, ModelQuestion, ThoughtQuestion, ValueQuestion, source_of
 
 
 # --------------------------------------------------------------------------
@@ -52,7 +47,7 @@ q1 = ValueQuestion(
     "What is the (height, width) of each output feature map?",
     expected=_q1_solution(),
     hint="Count the positions where a 3x3 window fits entirely inside 28 pixels; ops.output_size says the same.",
-    solution="'valid' means no padding: the window must fit inside the image.\n\n" + _source(_q1_solution),
+    solution="'valid' means no padding: the window must fit inside the image.\n\n" + source_of(_q1_solution),
     diagnose=_q1_diagnose,
 )
 
@@ -129,7 +124,7 @@ q2 = FunctionQuestion(
     hint="Pad first (for 'same', np.pad with the total padding per axis split as total // 2 before, the rest after; "
          "the total is (out - 1) * stride + kernel - n). Then out[i, j] is the sum of "
          "image[i*stride : i*stride + k_h, j*stride : j*stride + k_w] * kernel.",
-    solution=_source(_my_conv2d_solution),
+    solution=source_of(_my_conv2d_solution),
     diagnose=_q2_diagnose,
 )
 
@@ -165,7 +160,7 @@ q3 = ValueQuestion(
     expected=_q3_solution(),
     hint="Each of the 64 filters is a 3x3 window over all 32 input channels, plus one bias. "
          "Check your count with ops.conv2d_params or layer.count_params().",
-    solution=_source(_q3_solution),
+    solution=source_of(_q3_solution),
     diagnose=_q3_diagnose,
 )
 
@@ -194,7 +189,7 @@ q4 = ModelQuestion(
     params=(3 * 3 * 1 * 8 + 8) + (14 * 14 * 8 * 10 + 10),  # conv + dense
     hint="Start with keras.Input((28, 28, 1)). The convolution gives 14x14x8 maps: 1,568 values for the Dense layer.",
     solution="Conv2D: 3*3*1*8 + 8 = 80 weights. Flatten: 14*14*8 = 1,568 values. "
-             "Dense: 1,568*10 + 10 = 15,690 weights.\n\n" + _source(_q4_solution),
+             "Dense: 1,568*10 + 10 = 15,690 weights.\n\n" + source_of(_q4_solution),
 )
 
 

@@ -10,17 +10,12 @@ Each solution below is real code, tested in ``tests/test_exercises_crossentropy.
 ``solution()`` prints its source.
 """
 
-import inspect
 import math
 
 import numpy as np
 
 from cnnlearn import ops
-from cnnlearn.exercises.questions import FunctionQuestion, ModelQuestion, ThoughtQuestion, ValueQuestion
-
-
-def _source(*functions):
-    return "\n".join(inspect.getsource(f) for f in functions)
+from cnnlearn.exercises.questions import FunctionQuestion, ModelQuestion, ThoughtQuestion, ValueQuestion, source_of
 
 
 # --------------------------------------------------------------------------
@@ -56,7 +51,7 @@ q1 = ValueQuestion(
     diagnose=_q1_diagnose,
     hint="With a one-hot target, crossentropy keeps one term: minus the natural log of the "
          "probability given to the right class.",
-    solution=_source(_q1_solution) + "# about 1.386; a sure right answer (p = 1) would cost 0",
+    solution=source_of(_q1_solution) + "# about 1.386; a sure right answer (p = 1) would cost 0",
 )
 
 
@@ -98,7 +93,7 @@ q2 = FunctionQuestion(
     diagnose=_q2_diagnose,
     hint="exp(x - c) / sum(exp(x - c)) is the same for any c; choose c = the largest score, "
          "row by row (axis=-1, keepdims=True).",
-    solution=_source(_my_softmax_solution),
+    solution=source_of(_my_softmax_solution),
 )
 
 
@@ -133,7 +128,7 @@ q3 = ValueQuestion(
     tolerance=1e-6,
     diagnose=_q3_diagnose,
     hint="new w = w - learning_rate * (gradient of the loss at w).",
-    solution=_source(_q3_solution) + "# 2.6: a step towards the minimum at w = 1",
+    solution=source_of(_q3_solution) + "# 2.6: a step towards the minimum at w = 1",
 )
 
 
@@ -159,7 +154,7 @@ q4 = ModelQuestion(
     params=7_850,
     hint="keras.Input((28, 28, 1)), then keras.layers.Flatten(), then keras.layers.Dense(10, "
          "activation='softmax'). The weights are W (784 x 10) and b (10).",
-    solution=_source(_q4_solution),
+    solution=source_of(_q4_solution),
 )
 
 

@@ -9,17 +9,11 @@
 Each solution is real code below (``_..._solution``); ``solution()`` prints its source.
 """
 
-import inspect
 
 import numpy as np
 
 from cnnlearn import ops
-from cnnlearn.exercises.questions import FunctionQuestion, ModelQuestion, ThoughtQuestion, ValueQuestion
-
-
-def _source(function, name):
-    """A solution function's source, under the name the learner uses."""
-    return inspect.getsource(function).replace(function.__name__, name)
+from cnnlearn.exercises.questions import FunctionQuestion, ModelQuestion, ThoughtQuestion, ValueQuestion, source_of
 
 
 # --- q1: the scale factor -----------------------------------------------------
@@ -55,7 +49,7 @@ q1 = ValueQuestion(
     expected=_scale_solution(0.25),
     tolerance=1e-3,
     hint="Each value is kept with probability 1 - rate. Choose the factor so that the average stays the same.",
-    solution=_source(_scale_solution, "scale") + "\nscale(0.25)  # 1.3333...",
+    solution=source_of(_scale_solution, "scale") + "\nscale(0.25)  # 1.3333...",
     diagnose=_diagnose_scale,
 )
 
@@ -121,7 +115,7 @@ q2 = _SeededFunctionQuestion(
         ((_rng.normal(size=(8,)), 0.0), {"seed": 3}),           # rate 0: nothing changes
     ],
     hint="keep = rng.random(x.shape) >= rate is a boolean mask; np.where(keep, x / (1 - rate), 0) uses it.",
-    solution=_source(_my_dropout_solution, "my_dropout"),
+    solution=source_of(_my_dropout_solution, "my_dropout"),
     diagnose=_diagnose_dropout,
 )
 
@@ -160,7 +154,7 @@ q3 = ValueQuestion(
     "as when a trained model predicts? Answer with the array, without running it.",
     expected=_inference_solution(),
     hint="Which step of inverted dropout makes sure that nothing needs to change after training?",
-    solution=_source(_inference_solution, "at_inference"),
+    solution=source_of(_inference_solution, "at_inference"),
     diagnose=_diagnose_inference,
 )
 
@@ -189,7 +183,7 @@ q4 = ModelQuestion(
     layer_types=["Conv2D", "MaxPooling2D", "Flatten", "Dropout", "Dense"],
     params=54_410,
     hint="Build it, then compare model.count_params() with and without the Dropout layer.",
-    solution=_source(_small_cnn_solution, "small_cnn"),
+    solution=source_of(_small_cnn_solution, "small_cnn"),
 )
 
 

@@ -9,17 +9,11 @@
 Each solution is real code below (``_..._solution``); ``solution()`` prints its source.
 """
 
-import inspect
 
 import numpy as np
 
 from cnnlearn import ops
-from cnnlearn.exercises.questions import FunctionQuestion, ModelQuestion, ThoughtQuestion, ValueQuestion
-
-
-def _source(function, name):
-    """A solution function's source, under the name the learner uses."""
-    return inspect.getsource(function).replace(function.__name__, name)
+from cnnlearn.exercises.questions import FunctionQuestion, ModelQuestion, ThoughtQuestion, ValueQuestion, source_of
 
 
 # --- q1: output shape -------------------------------------------------------
@@ -55,7 +49,7 @@ q1 = ValueQuestion(
     "digit. What is the shape after keras.layers.MaxPool2D(2)? Answer with a tuple.",
     expected=_pooled_shape_solution(),
     hint="Windows of 2x2 that do not overlap; each channel is pooled on its own.",
-    solution=_source(_pooled_shape_solution, "pooled_shape") + "\npooled_shape()  # (13, 13, 32)",
+    solution=source_of(_pooled_shape_solution, "pooled_shape") + "\npooled_shape()  # (13, 13, 32)",
     diagnose=_diagnose_pooled_shape,
 )
 
@@ -110,7 +104,7 @@ q2 = FunctionQuestion(
     ],
     hint="The output has image.shape[0] // size rows. Output pixel (i, j) is the max of "
          "image[i*size:(i+1)*size, j*size:(j+1)*size].",
-    solution=_source(_my_max_pool_solution, "my_max_pool"),
+    solution=source_of(_my_max_pool_solution, "my_max_pool"),
     diagnose=_diagnose_max_pool,
 )
 
@@ -155,7 +149,7 @@ q3 = ValueQuestion(
     "Answer with a 2x2 NumPy array.\n" + str(GRID),
     expected=_grid_pooled_solution(),
     hint="Split the array into four 2x2 blocks and keep the largest number of each, in place.",
-    solution=_source(_grid_pooled_solution, "grid_pooled"),
+    solution=source_of(_grid_pooled_solution, "grid_pooled"),
     diagnose=_diagnose_grid,
 )
 
@@ -183,7 +177,7 @@ q4 = ModelQuestion(
     layer_types=["Conv2D", "MaxPooling2D", "Flatten", "Dense"],
     params=27_210,
     hint="model.count_params() counts the weights; model.summary() shows each layer's output shape.",
-    solution=_source(_small_cnn_solution, "small_cnn"),
+    solution=source_of(_small_cnn_solution, "small_cnn"),
 )
 
 

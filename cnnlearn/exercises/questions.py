@@ -6,8 +6,18 @@ to tell the learner: its ``_verdict(answer)`` returns ``(ok, message)``.
 """
 
 import html
+import inspect
 
 import numpy as np
+
+
+def source_of(function, name=None):
+    """A solution function's source code, to show as the solution.
+
+    With ``name``, shown under the name the learner uses for it.
+    """
+    source = inspect.getsource(function)
+    return source.replace(function.__name__, name) if name else source
 
 
 def _in_notebook():
