@@ -1,0 +1,97 @@
+"""The project of notebook 07: the checker measures what it says, the solution is well formed.
+
+Training the solution takes minutes on a CPU, so these tests do not: the
+accuracy gate is tested with an untrained model (which fails it) and with the
+held-out accuracy replaced (to test the verdict on a passing model).
+"""
+
+import types
+
+import keras
+import numpy as np
+import pytest
+
+from cnnlearn import models
+from cnnlearn.exercises import capstone as ex
+
+
+def verdict(answer, capsys):
+    ok = ex.q1.check(answer)
+    return ok, capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def compact():
+    return ex._solution_model()
+
+
+def test_the_split_keeps_the_held_out_digits_apart():
+    x_train, y_train = ex.training_digits()
+    _, _, x_held_out, y_held_out = ex._split()
+    assert x_train.shape == (4000, 28, 28) and x_held_out.shape == (1000, 28, 28)
+    assert np.bincount(y_train).tolist() == [400] * 10
+    assert np.bincount(y_held_out).tolist() == [100] * 10
+    train_rows = {image.tobytes() for image in x_train}
+    assert not any(image.tobytes() in train_rows for image in x_held_out)
+
+
+def test_not_attempted_hint_and_solution(capsys):
+    ok, out = verdict(..., capsys)
+    assert not ok and "not attempted yet" in out
+    ex.q1.hint()
+    ex.q1.solution()
+    out = capsys.readouterr().out
+    assert "Hint for q1" in out
+    assert "def _solution_model" in out and "def _solution" in out  # the real, tested code
+
+
+def test_the_solution_model_has_the_right_shape_and_few_enough_weights(compact):
+    assert compact.input_shape == (None, 28, 28, 1)
+    assert compact.output_shape == (None, 10)
+    assert compact.count_params() < ex.MAX_WEIGHTS
+
+
+def test_the_solution_trains_the_solution_model(monkeypatch, compact):
+    calls = {}
+
+    def fake_train(model, x_train, y_train, x_val, y_val, **kwargs):
+        calls.update(model=model, n_train=len(x_train), n_val=len(x_val), **kwargs)
+        return types.SimpleNamespace(model=model)
+
+    monkeypatch.setattr(ex.training, "train", fake_train)
+    model = ex._solution()
+    assert model is calls["model"] and model.name == "compact_cnn"
+    assert calls["n_train"] + calls["n_val"] == 4000  # never the held-out digits
+    assert calls["epochs"] >= 10 and calls["augment"]
+
+
+def test_a_trained_model_with_few_weights_passes(monkeypatch, compact, capsys):
+    monkeypatch.setattr(ex, "held_out_accuracy", lambda model: 0.979)
+    ok, out = verdict(compact, capsys)
+    assert ok
+    assert "97.9% of the 1,000 held-out digits right" in out and f"{compact.count_params():,} weights" in out
+
+
+def test_an_untrained_model_fails_with_its_measured_accuracy(compact, capsys):
+    accuracy = ex.held_out_accuracy(compact)
+    assert accuracy < ex.MIN_ACCURACY
+    ok, out = verdict(compact, capsys)
+    assert not ok
+    assert f"{accuracy:.1%} of the 1,000 held-out digits right" in out
+    assert "Is the model trained?" in out
+
+
+def test_too_many_weights_fail_before_any_prediction(monkeypatch, capsys):
+    monkeypatch.setattr(ex, "held_out_accuracy", lambda model: pytest.fail("should not measure"))
+    ok, out = verdict(models.build_strided_cnn(), capsys)
+    assert not ok and "326,826 weights" in out and "fewer than 100,000" in out
+
+
+def test_wrong_shapes_and_wrong_objects_are_named(capsys):
+    flat = keras.Sequential([keras.Input((784,)), keras.layers.Dense(10, activation="softmax")])
+    ok, out = verdict(flat, capsys)
+    assert not ok and "expected input shape (None, 28, 28, 1)" in out and "(None, 784)" in out
+    ok, out = verdict(keras.callbacks.History(), capsys)
+    assert not ok and "history.model" in out
+    ok, out = verdict("my model", capsys)
+    assert not ok and "expected a trained keras model, got str" in out
