@@ -29,20 +29,6 @@ def rates_from_the_callback(val_accuracies, initial=1e-3, **annealer_args):
     return rates
 
 
-@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
-def test_not_attempted(capsys, question):
-    ok, out = verdict(capsys, question, ...)
-    assert not ok and "not attempted yet" in out
-
-
-@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
-def test_hint_and_solution_print_something(capsys, question):
-    question.hint()
-    assert len(capsys.readouterr().out) > 30
-    question.solution()
-    assert len(capsys.readouterr().out) > 30
-
-
 def test_solutions_print_their_source(capsys):
     for question, function in [(ex.q1, ex._q1_solution), (ex.q2, ex._q2_solution),
                                (ex.q3, ex._q3_solution), (ex.q4, ex._my_cosine_decay_solution)]:

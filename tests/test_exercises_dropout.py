@@ -36,21 +36,6 @@ def test_the_solution_passes(question, capsys):
     assert out.startswith("Correct")
 
 
-@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
-def test_an_ellipsis_is_not_attempted_yet(question, capsys):
-    ok, out = verdict(question, ..., capsys)
-    assert not ok
-    assert "not attempted yet" in out
-
-
-@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.name)
-def test_hint_and_solution_print_something(question, capsys):
-    question.hint()
-    question.solution()
-    out = capsys.readouterr().out
-    assert f"Hint for {question.name}" in out and f"Solution to {question.name}" in out
-
-
 def test_solutions_show_code_under_the_learners_names():
     for question, name in ((ex.q1, "def scale("), (ex.q2, "def my_dropout("),
                            (ex.q3, "def at_inference("), (ex.q4, "def small_cnn(")):
