@@ -440,6 +440,9 @@ def write_submission(labels, path, expected_rows=KAGGLE_TEST_ROWS):
     try:
         with os.fdopen(fd, "w", newline="") as f:
             frame.to_csv(f, index=False)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a submission is an ordinary file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
