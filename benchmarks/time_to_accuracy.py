@@ -14,10 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-import keras
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import common  # noqa: E402
+import common  # noqa: E402  (imports cnnlearn first: TensorFlow starts quietly)
+import keras  # noqa: E402
 
 from cnnlearn import evaluate, recipes, training  # noqa: E402
 
@@ -51,7 +50,7 @@ def time_to(recipe_name, x_train, y_train, x_val, y_val, target, every, max_epoc
     timer = TimeToTarget(x_val, y_val, target, every)
     recipes.get(recipe_name).train(x_train, y_train, x_val, y_val, epochs=max_epochs, seed=seed,
                                    callbacks=[timer], verbose=0)
-    return timer.reached
+    return timer.reached, timer.seconds
 
 
 def main(argv=None):
@@ -69,9 +68,9 @@ def main(argv=None):
     seconds = {name: [] for name in args.recipes}
     for round_ in range(args.rounds):
         for name in args.recipes:
-            reached = time_to(name, x_train, y_train, x_val, y_val, args.target, args.check_every,
-                              args.max_epochs, seed=round_)
-            shown = "not reached" if reached is None else f"{reached:.1f} s"
+            reached, trained = time_to(name, x_train, y_train, x_val, y_val, args.target, args.check_every,
+                                       args.max_epochs, seed=round_)
+            shown = f"not reached in {trained:.1f} s ({args.max_epochs} epochs)" if reached is None else f"{reached:.1f} s"
             print(f"round {round_ + 1}, {name}: {shown}")
             seconds[name].append(float("inf") if reached is None else reached)
     baseline, fast = (statistics.median(seconds[name]) for name in args.recipes)
