@@ -19,7 +19,7 @@ from pathlib import Path
 
 from cnnlearn import CnnlearnError, settings
 
-DEMO_EPOCHS = 3
+DEMO_EPOCHS = 4
 
 
 def _out_dir(path, default):
