@@ -132,6 +132,13 @@ def evaluate_command(args):
     return 0
 
 
+def _model_and_input(command, input_help):
+    """The arguments predict and evaluate share."""
+    command.add_argument("--model", required=True, help="a .keras file written by cnnlearn train")
+    command.add_argument("--input", required=True, help=input_help)
+    command.add_argument("--tta", action="store_true", help="test-time augmentation (average over 1-pixel shifts)")
+
+
 def parser():
     from cnnlearn.recipes import RECIPES
 
@@ -160,17 +167,13 @@ def parser():
 
     predict = commands.add_parser("predict", help="write submission.csv for a test CSV",
                                   description="Predict the digits of a Kaggle-format CSV and write ImageId,Label.")
-    predict.add_argument("--model", required=True, help="a .keras file written by cnnlearn train")
-    predict.add_argument("--input", required=True, help="Kaggle's test.csv (or .csv.gz)")
+    _model_and_input(predict, "Kaggle's test.csv (or .csv.gz)")
     predict.add_argument("--out", default="submission.csv", help="where to write (default: submission.csv)")
-    predict.add_argument("--tta", action="store_true", help="test-time augmentation (average over 1-pixel shifts)")
     predict.set_defaults(run=predict_command)
 
     evaluate = commands.add_parser("evaluate", help="accuracy of a model on a labelled CSV",
                                    description="Accuracy and per-digit precision/recall on a labelled CSV.")
-    evaluate.add_argument("--model", required=True, help="a .keras file written by cnnlearn train")
-    evaluate.add_argument("--input", required=True, help="a labelled Kaggle-format CSV (train.csv)")
-    evaluate.add_argument("--tta", action="store_true", help="test-time augmentation (average over 1-pixel shifts)")
+    _model_and_input(evaluate, "a labelled Kaggle-format CSV (train.csv)")
     evaluate.set_defaults(run=evaluate_command)
     return top
 
