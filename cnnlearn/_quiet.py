@@ -60,11 +60,19 @@ class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
         return spec
 
 
+_MARKER = "CNNLEARN_SET_TF_CPP_MIN_LOG_LEVEL"  # the level was set by cnnlearn, not by the user
+
+
 def silence_tensorflow():
-    """Quiet TensorFlow's start-up, unless the user chose a log level."""
-    if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+    """Quiet TensorFlow's start-up, unless the user chose a log level.
+
+    A child process (e.g. from ``multiprocessing``) inherits the level that
+    cnnlearn set in its parent; the marker tells it apart from a user's choice.
+    """
+    if "TF_CPP_MIN_LOG_LEVEL" in os.environ and os.environ.get(_MARKER) != "1":
         return
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    os.environ[_MARKER] = "1"
     if "tensorflow" not in sys.modules and not any(
         isinstance(f, _QuietTensorFlowImport) for f in sys.meta_path
     ):
