@@ -10,12 +10,16 @@ seed       the series' CNN (Kaggle "Introduction to CNN Keras"): RMSprop,
            ReduceLROnPlateau on val_accuracy, augmentation. Teaching default.
 baseline   keras-io "Simple MNIST convnet": Adam, no augmentation.
 strided    BatchNorm + stride-2 convolutions (width 32), Adam with the
-           learning rate decayed 5% per epoch, augmentation. Most accurate.
-fast       the strided design at width 16, larger batches: the quickest
-           route to 99% on a CPU.
+           learning rate decayed 5% per epoch, augmentation, 30 epochs.
+strided20  the same network in 20 epochs, the learning rate decayed 12% per
+           epoch (tenfold over the run): fits 30 minutes on 2 CPU cores.
+fast       the strided design at width 16, batches of 128, Adam whose
+           learning rate falls from 5e-3 to 0 along a cosine over 4 epochs:
+           the quickest route to 99% on a CPU.
 =========  ==============================================================
 """
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -27,6 +31,29 @@ from cnnlearn import CnnlearnError, models, training
 def exponential_decay(initial=1e-3, rate=0.95):
     """A callback that sets the learning rate to ``initial * rate ** epoch``."""
     return keras.callbacks.LearningRateScheduler(lambda epoch: initial * rate ** epoch)
+
+
+class CosineDecay(keras.callbacks.Callback):
+    """Lower the learning rate from ``initial`` to 0 along half a cosine, batch by batch, over the whole run.
+
+    The rate before batch ``t`` of ``T`` (all epochs' batches) is
+    ``initial * (1 + cos(pi * t / T)) / 2``. ``T`` comes from the run itself
+    (Keras tells callbacks the epochs and the batches per epoch), so the same
+    callback fits any number of epochs. It needs training data of known
+    length, as :func:`cnnlearn.training.train` gives it; a resumed run
+    continues the curve from the optimizer's step count.
+    """
+
+    def __init__(self, initial=1e-3):
+        super().__init__()
+        self.initial = initial
+
+    def on_train_begin(self, logs=None):
+        self.total = max(1, (self.params.get("steps") or 1) * (self.params.get("epochs") or 1))
+
+    def on_train_batch_begin(self, batch, logs=None):
+        done = min(self.model.optimizer.iterations.numpy(), self.total)
+        self.model.optimizer.learning_rate = self.initial * (1 + math.cos(math.pi * done / self.total)) / 2
 
 
 @dataclass(frozen=True)
@@ -65,9 +92,10 @@ RECIPES = {
                        None, epochs=15, batch_size=128, augment=False),
     "strided": Recipe("strided", models.build_strided_cnn, lambda: keras.optimizers.Adam(1e-3),
                       exponential_decay, epochs=30, batch_size=64),
+    "strided20": Recipe("strided20", models.build_strided_cnn, lambda: keras.optimizers.Adam(1e-3),
+                        lambda: exponential_decay(1e-3, 0.88), epochs=20, batch_size=64),
     "fast": Recipe("fast", lambda: models.build_strided_cnn(width=16, name="fast_cnn"),
-                   lambda: keras.optimizers.Adam(2e-3), lambda: exponential_decay(2e-3, 0.85),
-                   epochs=8, batch_size=128),
+                   lambda: keras.optimizers.Adam(5e-3), lambda: CosineDecay(5e-3), epochs=4, batch_size=128),
 }
 
 

@@ -1,0 +1,67 @@
+"""The named recipes: each one builds, trains and follows its documented schedule."""
+
+import pytest
+
+from cnnlearn import CnnlearnError, recipes
+
+
+def rates(recipe, epochs):
+    """The learning rate the recipe's schedule sets for each epoch."""
+    schedule = recipe.schedule()
+    return [schedule.schedule(epoch) for epoch in range(epochs)]
+
+
+def test_unknown_recipe_names_the_choices():
+    with pytest.raises(CnnlearnError, match="unknown recipe 'strongest'.*seed.*strided20"):
+        recipes.get("strongest")
+
+
+def test_every_recipe_is_in_the_module_table():
+    for name in recipes.RECIPES:
+        assert f"\n{name} " in recipes.__doc__, name
+
+
+def test_strided20_anneals_tenfold_over_its_epochs():
+    recipe = recipes.get("strided20")
+    schedule = rates(recipe, recipe.epochs)
+    assert schedule[0] == pytest.approx(1e-3)
+    assert schedule[-1] == pytest.approx(1e-4, rel=0.15)
+    assert all(later < earlier for earlier, later in zip(schedule, schedule[1:]))
+
+
+@pytest.mark.parametrize("name", sorted(recipes.RECIPES))
+def test_recipe_trains_one_epoch(name, sample):
+    images, labels = sample
+    recipe = recipes.get(name)
+    history = recipe.train(images[:96], labels[:96], images[96:128], labels[96:128], epochs=1, verbose=0)
+    assert history.model.output_shape == (None, 10)
+    assert len(history.history["val_accuracy"]) == 1
+    if recipe.schedule is not None and hasattr(recipe.schedule(), "schedule"):  # a per-epoch schedule
+        assert history.history["learning_rate"][0] == pytest.approx(rates(recipe, 1)[0])
+
+
+def test_fast_anneals_to_zero_over_its_run():
+    recipe = recipes.get("fast")
+    schedule = recipe.schedule()
+    assert isinstance(schedule, recipes.CosineDecay) and schedule.initial == pytest.approx(5e-3)
+    assert float(recipe.optimizer().learning_rate) == pytest.approx(5e-3)
+
+
+def test_cosine_decay_follows_half_a_cosine_over_the_whole_run(sample):
+    import keras
+    import numpy as np
+
+    from cnnlearn import models, training
+
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+
+    images, labels = sample
+    training.train(models.build_baseline(), images[:64], labels[:64], images[64:80], labels[64:80], epochs=2,
+                   batch_size=16, optimizer=keras.optimizers.Adam(), augment=False,
+                   annealer=recipes.CosineDecay(4e-3), callbacks=[Record()], verbose=0)
+    steps = np.arange(8)  # 2 epochs of 4 batches
+    np.testing.assert_allclose(seen, 4e-3 * (1 + np.cos(np.pi * steps / 8)) / 2, rtol=1e-5)
