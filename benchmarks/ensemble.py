@@ -1,10 +1,15 @@
 """Train several models and average their probabilities (optionally with test-time augmentation).
 
-    python benchmarks/ensemble.py --data-dir ../shared/data/digit-recognizer --recipe strided --members 5
+    python benchmarks/ensemble.py --data-dir ../shared/data/digit-recognizer --recipe strided20 \
+        --members 5 --max-minutes 90
 
-Prints each member's and the ensemble's validation accuracy and the total
-training time; writes submission.csv from the ensemble. The last line is the
-figure: ``RESULT ensemble=... members=... val_accuracy=... seconds=...``.
+Members differ only in their seed (weights, shuffles, augmentations). After
+each member it prints that member's and the ensemble-so-far's validation
+accuracy, with and without test-time augmentation, and the training time so
+far. With ``--max-minutes`` it starts no member that would, at the members'
+average pace, end past that much training time. Writes submission.csv from the
+ensemble with TTA. The last line is the figure:
+``RESULT ensemble=... members=... val_accuracy=... tta_accuracy=... seconds=...``.
 """
 
 import sys
@@ -18,22 +23,30 @@ from cnnlearn import data, evaluate  # noqa: E402
 
 def main(argv=None):
     parser = common.argument_parser(__doc__.splitlines()[0])
-    parser.add_argument("--recipe", default="strided")
+    parser.add_argument("--recipe", default="strided20")
     parser.add_argument("--members", type=int, default=5)
     parser.add_argument("--epochs", type=int, help="default: the recipe's")
+    parser.add_argument("--max-minutes", type=float, help="start no member that would end past this much training")
     args = parser.parse_args(argv)
     common.configure(args)
     digits, x_train, y_train, x_val, y_val = common.load_split(args)
     print(f"{len(x_train):,} training digits, {len(x_val):,} validation digits; {common.machine()}")
-    total_seconds, val_sum, val_sum_tta, test_sum = 0.0, 0, 0, 0
+    total_seconds, val_sum, val_sum_tta, test_sum, trained = 0.0, 0, 0, 0, 0
     for seed in range(args.members):
+        if trained and args.max_minutes and total_seconds * (trained + 1) / trained > 60 * args.max_minutes:
+            print(f"stopping at {trained} members: another would end past {args.max_minutes:g} minutes")
+            break
         model, _, seconds = common.train_member(args.recipe, x_train, y_train, x_val, y_val, seed, args.epochs)
         total_seconds += seconds
+        trained += 1
         probabilities = evaluate.predict_proba(model, x_val)
-        val_sum = val_sum + probabilities
-        val_sum_tta = val_sum_tta + evaluate.predict_proba(model, x_val, tta=True)
+        with_tta = evaluate.predict_proba(model, x_val, tta=True)
+        val_sum, val_sum_tta = val_sum + probabilities, val_sum_tta + with_tta
         common.report_accuracy(f"member {seed} ({seconds:.0f} s)", probabilities, y_val)
-        common.report_accuracy(f"ensemble of {seed + 1}", val_sum, y_val)
+        common.report_accuracy(f"member {seed} with TTA", with_tta, y_val)
+        common.report_accuracy(f"ensemble of {trained} ({total_seconds:.0f} s)", val_sum, y_val)
+        common.report_accuracy(f"ensemble of {trained} with TTA", val_sum_tta, y_val)
+        sys.stdout.flush()
         if digits.test_images is not None:
             test_sum = test_sum + evaluate.predict_proba(model, digits.test_images, tta=True)
     plain = common.report_accuracy("ensemble", val_sum, y_val)
@@ -42,7 +55,7 @@ def main(argv=None):
         path = Path(args.out) / "submission.csv"
         data.write_submission(test_sum.argmax(axis=1), path, expected_rows=len(digits.test_images))
         print(f"wrote {path}")
-    print(f"RESULT ensemble={args.recipe} members={args.members} val_accuracy={plain:.4%} "
+    print(f"RESULT ensemble={args.recipe} members={trained} val_accuracy={plain:.4%} "
           f"tta_accuracy={tta:.4%} seconds={total_seconds:.0f}")
 
 

@@ -9,6 +9,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import accuracy  # noqa: E402
 import ensemble  # noqa: E402
+import throughput  # noqa: E402
 import time_to_accuracy  # noqa: E402
 
 from cnnlearn import data  # noqa: E402
@@ -36,10 +37,29 @@ def test_ensemble_script(kaggle_dir, tmp_path, capsys):
     assert len(data.read_submission(tmp_path / "submission.csv", expected_rows=40)) == 40
 
 
+def test_ensemble_stops_at_its_time_budget(kaggle_dir, tmp_path, capsys):
+    ensemble.main(["--data-dir", str(kaggle_dir), "--recipe", "baseline", "--members", "3", "--epochs", "1",
+                   "--max-minutes", "0.0001", "--out", str(tmp_path)])
+    output = capsys.readouterr().out
+    assert "stopping at 1 members" in output and "ensemble of 2" not in output
+    assert "members=1 " in result_line(output)
+
+
+def test_throughput_script(kaggle_dir, capsys):
+    throughput.main(["--data-dir", str(kaggle_dir), "--recipes", "baseline", "fast", "--digits", "256",
+                     "--repeats", "1"])
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("RESULT ")]
+    assert [line.split()[1] for line in lines] == ["recipe=baseline", "recipe=fast"]
+    for line in lines:
+        rates = dict(re.findall(r"(both|model|pipeline)=([\d,]+)", line))
+        assert set(rates) == {"both", "model", "pipeline"}
+        assert all(float(rate.replace(",", "")) > 0 for rate in rates.values())
+
+
 @pytest.mark.parametrize("target, reached", [(0.0, True), (1.01, False)])
 def test_time_to_accuracy_script(kaggle_dir, capsys, target, reached):
     time_to_accuracy.main(["--data-dir", str(kaggle_dir), "--target", str(target), "--rounds", "1",
-                           "--check-every", "2", "--max-epochs", "1"])
+                           "--check-every", "2", "--epochs", "1", "1"])
     output = capsys.readouterr().out
     match = re.search(r"RESULT target=\S+ baseline_s=(\S+) fast_s=(\S+) ratio=(\S+)", result_line(output))
     assert match
