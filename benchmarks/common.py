@@ -3,6 +3,7 @@
 import argparse
 import os
 import time
+from pathlib import Path
 
 import cnnlearn
 from cnnlearn import data, evaluate, recipes, training
@@ -18,7 +19,12 @@ def argument_parser(description):
 
 
 def configure(args):
-    """Apply thread settings before TensorFlow runs anything."""
+    """Make the ``--out`` folder (before any training, so a long run cannot fail at its end for
+    want of it) and apply thread settings before TensorFlow runs anything."""
+    try:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SystemExit(f"--out {args.out}: cannot create this folder ({error.strerror})") from None
     if args.threads:
         import tensorflow as tf
 

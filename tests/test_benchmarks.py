@@ -29,12 +29,19 @@ def test_accuracy_script(kaggle_dir, tmp_path, capsys):
 
 
 def test_ensemble_script(kaggle_dir, tmp_path, capsys):
+    out = tmp_path / "runs" / "ensemble"  # not there yet: the script makes it
     ensemble.main(["--data-dir", str(kaggle_dir), "--recipe", "baseline", "--members", "2", "--epochs", "1",
-                   "--out", str(tmp_path)])
+                   "--out", str(out)])
     output = capsys.readouterr().out
     assert "ensemble of 2" in output
     assert re.search(r"ensemble=baseline members=2 val_accuracy=\d+\.\d+%", result_line(output))
-    assert len(data.read_submission(tmp_path / "submission.csv", expected_rows=40)) == 40
+    assert len(data.read_submission(out / "submission.csv", expected_rows=40)) == 40
+
+
+def test_an_out_folder_that_cannot_be_made_stops_before_training(kaggle_dir, tmp_path):
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(SystemExit, match="--out .*a_file/runs: cannot create this folder"):
+        accuracy.main(["--data-dir", str(kaggle_dir), "--out", str(tmp_path / "a_file" / "runs")])
 
 
 def test_ensemble_stops_at_its_time_budget(kaggle_dir, tmp_path, capsys):
