@@ -150,6 +150,29 @@ def test_interrupted_run_resumes(sample, tmp_path):
     assert best.output_shape == (None, 10)
 
 
+def test_cosine_decay_goes_on_along_its_curve_after_a_resume(sample, tmp_path):
+    from cnnlearn.recipes import CosineDecay
+
+    x_train, y_train, x_val, y_val = split(sample, 80, val_fraction=0.2)  # 64 training digits: 4 batches of 16
+    rates = []
+
+    class Record(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            rates.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+
+    def run(extra_callbacks=()):
+        return training.train(models.build_baseline(), x_train, y_train, x_val, y_val, epochs=3, batch_size=16,
+                              optimizer=keras.optimizers.Adam(), augment=False, annealer=CosineDecay(4e-3),
+                              checkpoint_dir=tmp_path, callbacks=[Record(), *extra_callbacks], verbose=0)
+
+    with pytest.raises(Interrupted):
+        run([InterruptAt(2)])
+    rates.clear()
+    run()
+    steps = np.arange(8, 12)  # the third epoch's batches, of 12 in the run
+    np.testing.assert_allclose(rates, 4e-3 * (1 + np.cos(np.pi * steps / 12)) / 2, rtol=1e-5)
+
+
 def test_interrupt_while_saving_the_model_loses_no_epoch(sample, tmp_path, monkeypatch):
     x_train, y_train, x_val, y_val = split(sample, 160)
     save = keras.callbacks.ModelCheckpoint.on_epoch_end
