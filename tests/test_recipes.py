@@ -45,23 +45,3 @@ def test_fast_anneals_to_zero_over_its_run():
     schedule = recipe.schedule()
     assert isinstance(schedule, recipes.CosineDecay) and schedule.initial == pytest.approx(5e-3)
     assert float(recipe.optimizer().learning_rate) == pytest.approx(5e-3)
-
-
-def test_cosine_decay_follows_half_a_cosine_over_the_whole_run(sample):
-    import keras
-    import numpy as np
-
-    from cnnlearn import models, training
-
-    seen = []
-
-    class Record(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            seen.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
-
-    images, labels = sample
-    training.train(models.build_baseline(), images[:64], labels[:64], images[64:80], labels[64:80], epochs=2,
-                   batch_size=16, optimizer=keras.optimizers.Adam(), augment=False,
-                   annealer=recipes.CosineDecay(4e-3), callbacks=[Record()], verbose=0)
-    steps = np.arange(8)  # 2 epochs of 4 batches
-    np.testing.assert_allclose(seen, 4e-3 * (1 + np.cos(np.pi * steps / 8)) / 2, rtol=1e-5)

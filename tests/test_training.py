@@ -150,7 +150,7 @@ def test_interrupted_run_resumes(sample, tmp_path):
     assert best.output_shape == (None, 10)
 
 
-def test_cosine_decay_goes_on_along_its_curve_after_a_resume(sample, tmp_path):
+def test_cosine_decay_follows_half_a_cosine_also_across_a_resume(sample, tmp_path):
     from cnnlearn.recipes import CosineDecay
 
     x_train, y_train, x_val, y_val = split(sample, 80, val_fraction=0.2)  # 64 training digits: 4 batches of 16
@@ -165,12 +165,15 @@ def test_cosine_decay_goes_on_along_its_curve_after_a_resume(sample, tmp_path):
                               optimizer=keras.optimizers.Adam(), augment=False, annealer=CosineDecay(4e-3),
                               checkpoint_dir=tmp_path, callbacks=[Record(), *extra_callbacks], verbose=0)
 
+    def cosine(steps):  # half a cosine over the run's 12 batches
+        return 4e-3 * (1 + np.cos(np.pi * np.asarray(steps) / 12)) / 2
+
     with pytest.raises(Interrupted):
         run([InterruptAt(2)])
+    np.testing.assert_allclose(rates, cosine(range(8)), rtol=1e-5)  # the first two epochs
     rates.clear()
     run()
-    steps = np.arange(8, 12)  # the third epoch's batches, of 12 in the run
-    np.testing.assert_allclose(rates, 4e-3 * (1 + np.cos(np.pi * steps / 12)) / 2, rtol=1e-5)
+    np.testing.assert_allclose(rates, cosine(range(8, 12)), rtol=1e-5)  # the third, after the resume
 
 
 def test_interrupt_while_saving_the_model_loses_no_epoch(sample, tmp_path, monkeypatch):
