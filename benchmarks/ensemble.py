@@ -1,7 +1,7 @@
 """Train several models and average their probabilities (optionally with test-time augmentation).
 
-    python benchmarks/ensemble.py --data-dir ../shared/data/digit-recognizer --recipe strided20 \
-        --members 5 --max-minutes 90
+    python benchmarks/ensemble.py --data-dir ../shared/data/digit-recognizer --recipe strided24 \
+        --members 3 --max-minutes 90
 
 Members differ only in their seed (weights, shuffles, augmentations). After
 each member it prints that member's and the ensemble-so-far's validation
@@ -23,7 +23,7 @@ from cnnlearn import data, evaluate  # noqa: E402
 
 def main(argv=None):
     parser = common.argument_parser(__doc__.splitlines()[0])
-    parser.add_argument("--recipe", default="strided20")
+    parser.add_argument("--recipe", default="strided24")
     parser.add_argument("--members", type=int, default=5)
     parser.add_argument("--epochs", type=int, help="default: the recipe's")
     parser.add_argument("--max-minutes", type=float, help="start no member that would end past this much training")

@@ -4,7 +4,7 @@
   notebook "Introduction to CNN Keras"), with every concept a switch:
   pooling, dropout, batch normalization, sizes.
 - :func:`build_baseline` — keras-io's "Simple MNIST convnet", a small
-  reference point.
+  reference point; with BatchNorm, the ``fast`` recipe's network.
 - :func:`build_strided_cnn` — the faster, more accurate recipe: batch
   normalization and stride-2 convolutions in place of pooling.
 
@@ -77,22 +77,29 @@ def build_cnn(filters=(32, 64), kernel_sizes=(5, 3), dropout=(0.25, 0.25, 0.5), 
     return model
 
 
-def build_baseline(name="keras_io_convnet"):
+def build_baseline(batch_norm=False, dropout=0.5, name="keras_io_convnet"):
     """keras-io's "Simple MNIST convnet" (34,826 weights), for comparison.
 
     Conv2D(32, 3) -> MaxPool -> Conv2D(64, 3) -> MaxPool -> Flatten ->
     Dropout(0.5) -> Dense(10, softmax).
+
+    With ``batch_norm`` each convolution is followed by BatchNorm before its
+    ReLU (and loses its bias, which BatchNorm's shift replaces): the same
+    network then trains well at a five times higher learning rate, which is
+    what the ``fast`` recipe uses.
     """
-    return keras.Sequential([
-        keras.Input(INPUT_SHAPE, name="digits"),
-        layers.Conv2D(32, 3, activation="relu", name="conv1"),
-        layers.MaxPool2D(2, name="pool1"),
-        layers.Conv2D(64, 3, activation="relu", name="conv2"),
-        layers.MaxPool2D(2, name="pool2"),
-        layers.Flatten(name="flatten"),
-        layers.Dropout(0.5, name="dropout"),
-        layers.Dense(10, activation="softmax", name="output"),
-    ], name=name)
+    model = keras.Sequential(name=name)
+    model.add(keras.Input(INPUT_SHAPE, name="digits"))
+    for block, n_filters in enumerate((32, 64), start=1):
+        if batch_norm:
+            _conv(model, n_filters, 3, f"conv{block}", batch_norm=True, padding="valid")
+        else:  # exactly keras-io's layers
+            model.add(layers.Conv2D(n_filters, 3, activation="relu", name=f"conv{block}"))
+        model.add(layers.MaxPool2D(2, name=f"pool{block}"))
+    model.add(layers.Flatten(name="flatten"))
+    model.add(layers.Dropout(dropout, name="dropout"))
+    model.add(layers.Dense(10, activation="softmax", name="output"))
+    return model
 
 
 def build_strided_cnn(width=32, dropout=0.4, name="strided_cnn"):

@@ -123,6 +123,16 @@ def test_build_baseline():
     assert (conv2d_params(3, 1, 32) + conv2d_params(3, 32, 64) + side * side * 64 * 10 + 10) == BASELINE_PARAMS
 
 
+def test_build_baseline_with_batch_norm():
+    model = models.build_baseline(batch_norm=True, dropout=0.3)
+    assert len(layer_types(model, keras.layers.BatchNormalization)) == 2
+    assert not model.get_layer("conv1").use_bias  # BatchNorm's shift replaces the bias
+    assert model.get_layer("dropout").rate == 0.3
+    # the convolutions lose their biases (32 + 64) and BatchNorm adds 4 numbers per filter
+    assert model.count_params() == BASELINE_PARAMS - (32 + 64) + 4 * (32 + 64)
+    assert [layer.name for layer in models.build_baseline().layers][:2] == ["conv1", "pool1"]  # keras-io's as it was
+
+
 def test_build_strided_cnn():
     model = models.build_strided_cnn()
     assert model.output_shape == (None, 10)
@@ -148,9 +158,10 @@ def test_build_strided_cnn_width():
     lambda: models.build_cnn(batch_norm=True),
     lambda: models.build_cnn(filters=(8, 16), dense_units=32, pooling=False),
     models.build_baseline,
+    lambda: models.build_baseline(batch_norm=True),
     models.build_strided_cnn,
     lambda: models.build_strided_cnn(width=16),
-], ids=["cnn", "cnn_bn", "cnn_nopool", "baseline", "strided", "strided16"])
+], ids=["cnn", "cnn_bn", "cnn_nopool", "baseline", "baseline_bn", "strided", "strided16"])
 def test_outputs_are_probabilities(build, random_batch):
     model = build()
     for training in (False, True):

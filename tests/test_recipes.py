@@ -40,8 +40,9 @@ def test_recipe_trains_one_epoch(name, sample):
         assert history.history["learning_rate"][0] == pytest.approx(rates(recipe, 1)[0])
 
 
-def test_fast_anneals_to_zero_over_its_run():
-    recipe = recipes.get("fast")
+@pytest.mark.parametrize("name, initial", [("fast", 5e-3), ("strided24", 2e-3)])
+def test_cosine_recipes_anneal_from_their_initial_rate_to_zero(name, initial):
+    recipe = recipes.get(name)
     schedule = recipe.schedule()
-    assert isinstance(schedule, recipes.CosineDecay) and schedule.initial == pytest.approx(5e-3)
-    assert float(recipe.optimizer().learning_rate) == pytest.approx(5e-3)
+    assert isinstance(schedule, recipes.CosineDecay) and schedule.initial == pytest.approx(initial)
+    assert float(recipe.optimizer().learning_rate) == pytest.approx(initial)
