@@ -84,9 +84,8 @@ def build_baseline(batch_norm=False, dropout=0.5, name="keras_io_convnet"):
     Dropout(0.5) -> Dense(10, softmax).
 
     With ``batch_norm`` each convolution is followed by BatchNorm before its
-    ReLU (and loses its bias, which BatchNorm's shift replaces): the same
-    network then trains well at a five times higher learning rate, which is
-    what the ``fast`` recipe uses.
+    ReLU (and loses its bias, which BatchNorm's shift replaces). The ``fast``
+    recipe trains this variant at five times the baseline's learning rate.
     """
     model = keras.Sequential(name=name)
     model.add(keras.Input(INPUT_SHAPE, name="digits"))
