@@ -1,6 +1,10 @@
-"""environment.yml (conda) must agree with pyproject.toml, the single list of dependencies."""
+"""The environment: environment.yml (conda) must agree with pyproject.toml, the single list of
+dependencies, and TensorFlow must start quietly, also in child processes."""
 
+import os
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -75,10 +79,6 @@ def test_runtime_dependencies(pyproject):
 @pytest.mark.parametrize("user_level", [None, "0"])
 def test_child_processes_start_tensorflow_quietly_too(user_level):
     """A child inherits the log level cnnlearn set in its parent, and must still hide TF's start-up lines."""
-    import os
-    import subprocess
-    import sys
-
     child = "import cnnlearn, tensorflow"
     parent = f"import cnnlearn, subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}], check=True)"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_CPP_MIN_LOG_LEVEL", "CNNLEARN_SET_"))}
