@@ -30,7 +30,7 @@ def main(argv=None):
     results = []
     for seed in args.seeds:
         model, history, seconds = common.train_member(args.recipe, x_train, y_train, x_val, y_val, seed, args.epochs)
-        epochs = len(history.epoch)
+        epochs = len(history)
         plain = evaluate.accuracy(y_val, evaluate.predict_labels(model, x_val))
         tta = evaluate.accuracy(y_val, evaluate.predict_labels(model, x_val, tta=True))
         rate = len(x_train) * epochs / seconds

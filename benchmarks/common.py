@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 import cnnlearn
-from cnnlearn import data, evaluate, recipes, training
+from cnnlearn import data, evaluate, recipes, runs, training
 
 
 def argument_parser(description):
@@ -44,8 +44,8 @@ def train_member(recipe_name, x_train, y_train, x_val, y_val, seed, epochs=None)
     recipe = recipes.get(recipe_name)
     training.set_seed(seed)
     started = time.perf_counter()
-    history = recipe.train(x_train, y_train, x_val, y_val, epochs=epochs, seed=seed, verbose=2)
-    return history.model, history, time.perf_counter() - started
+    model, history = runs.fit(recipe, x_train, y_train, x_val, y_val, out=None, epochs=epochs, seed=seed, verbose=2)
+    return model, history, time.perf_counter() - started
 
 
 def machine():

@@ -6,7 +6,7 @@ For each recipe, on the same digits and with its own batch size, it times:
 
 - ``pipeline``: only the ``tf.data`` input pipeline (shuffle, batch, augment), no model;
 - ``model``: only the training steps, fed batches already in memory (no augmentation);
-- ``both``: training as ``cnnlearn.training.train`` does it (pipeline and model together).
+- ``both``: training as ``cnnlearn train`` does it (pipeline and model together).
 
 If ``both`` is close to ``model`` and ``pipeline`` is much faster than both, the
 augmentation is not the bottleneck. Each figure is the best of ``--repeats`` timed
@@ -52,8 +52,7 @@ def measure(recipe, images, labels, repeats=2, seed=0):
     y = data.one_hot(labels)
     n = len(images)
     augment = augmenter(seed=seed) if recipe.augment else None
-    model = recipe.build()
-    model.compile(optimizer=recipe.optimizer(), loss="categorical_crossentropy", metrics=["accuracy"])
+    model, _ = recipe.compile(steps=repeats * -(-n // recipe.batch_size))
     augmented = training.dataset(images, y, recipe.batch_size, shuffle=True, augment=augment, seed=seed)
     in_memory = training.dataset(images, y, recipe.batch_size).cache()
 

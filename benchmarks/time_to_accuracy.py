@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402  (imports cnnlearn first: TensorFlow starts quietly)
 import keras  # noqa: E402
 
-from cnnlearn import evaluate, recipes, training  # noqa: E402
+from cnnlearn import evaluate, recipes, runs, training  # noqa: E402
 
 
 class TimeToTarget(keras.callbacks.Callback):
@@ -52,8 +52,8 @@ def time_to(recipe_name, x_train, y_train, x_val, y_val, target, every, epochs, 
     """Train one recipe until ``target``; return (seconds to reach it or None, seconds trained)."""
     training.set_seed(seed)
     timer = TimeToTarget(x_val, y_val, target, every)
-    recipes.get(recipe_name).train(x_train, y_train, x_val, y_val, epochs=epochs, seed=seed,
-                                   callbacks=[timer], verbose=0)
+    runs.fit(recipes.get(recipe_name), x_train, y_train, x_val, y_val, out=None, epochs=epochs, seed=seed,
+             callbacks=[timer], verbose=0)
     return timer.reached, timer.seconds
 
 

@@ -1,21 +1,19 @@
 """cnnlearn: learn convolutional neural networks on Kaggle's Digit Recognizer.
 
-Importing ``cnnlearn`` is cheap: it does not import TensorFlow. It does make
-TensorFlow quiet for the rest of the session: the C++ start-up messages
-("Could not find cuda drivers", "oneDNN custom operations", ...) are hidden
-when TensorFlow is first imported, unless you set ``TF_CPP_MIN_LOG_LEVEL``
-yourself.
+A toolkit of small functions a learner could have written; the notebooks
+call Keras themselves. ``import cnnlearn`` is cheap (no TensorFlow) and makes
+TensorFlow's start-up quiet, unless you set ``TF_CPP_MIN_LOG_LEVEL``.
 
-The modules, each small enough to read in one sitting:
-
-- ``cnnlearn.data``      Kaggle CSVs, the bundled 5,000-digit sample, splits, submissions
-- ``cnnlearn.ops``       convolution, pooling, dropout, softmax, crossentropy in NumPy
-- ``cnnlearn.models``    the CNN architectures (Keras)
-- ``cnnlearn.augment``   data augmentation with Keras preprocessing layers
-- ``cnnlearn.training``  seeds, the annealer, ``train``
-- ``cnnlearn.evaluate``  predictions, accuracy, confusion matrix, worst errors
-- ``cnnlearn.plots``     every figure the notebooks draw
-- ``cnnlearn.settings``  full vs fast mode (``CNNLEARN_FAST=1``)
+- ``data``: where the data is, the bundled 5,000-digit sample, scaling, splits
+- ``kaggle``: Kaggle's train.csv/test.csv, checked; submission.csv, written atomically
+- ``ops``: convolution, pooling, dropout, softmax, crossentropy in NumPy
+- ``models``: the series' networks as ``keras.Sequential`` builders
+- ``augment``: augmentation with Keras preprocessing layers
+- ``training``: seeds, the ``tf.data`` pipeline, callbacks
+- ``evaluate``: predictions, test-time augmentation, errors, loading models
+- ``plots``: the notebooks' figures
+- ``recipes``, ``runs``, ``cli``: the ``cnnlearn`` command and its run folders
+- ``settings``: full vs fast mode (``CNNLEARN_FAST=1``)
 """
 
 import importlib
@@ -26,23 +24,14 @@ _quiet.silence_tensorflow()
 
 __version__ = "0.1.0"
 
-_SUBMODULES = {
-    "augment", "data", "evaluate", "exercises", "models", "ops", "plots",
-    "recipes", "settings", "training",
-}
-
 
 def __getattr__(name):
-    # ``cnnlearn.models`` works after a bare ``import cnnlearn`` but only
-    # imports TensorFlow when first used.
-    if name in _SUBMODULES:
+    # ``cnnlearn.models`` works after a bare ``import cnnlearn``; TensorFlow loads when first used.
+    if name in {"augment", "data", "evaluate", "exercises", "kaggle", "models", "ops", "plots", "recipes", "runs",
+                "settings", "training"}:
         return importlib.import_module(f"cnnlearn.{name}")
     raise AttributeError(f"module 'cnnlearn' has no attribute {name!r}")
 
 
 class CnnlearnError(ValueError):
-    """An input cnnlearn cannot use: a bad file, path or argument.
-
-    The message names the file (and row/column where it applies) and says
-    what was expected.
-    """
+    """An input cnnlearn cannot use: the message names the file (row, column) and says what was expected."""

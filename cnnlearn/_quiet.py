@@ -1,18 +1,17 @@
-"""Hide TensorFlow's C++ start-up log lines.
+"""Hide TensorFlow's C++ start-up log lines ("Could not find cuda drivers", "oneDNN ...").
 
-``TF_CPP_MIN_LOG_LEVEL`` hides most of them, but a few (e.g. "Could not
-find cuda drivers on your machine") are written by the C++ logger before
-that setting is read. The only way to hide those is to point the process's
-stderr (file descriptor 2) at /dev/null while ``tensorflow`` is imported.
-We do that once, on the first import of TensorFlow, through an import hook;
-Python exceptions raised by the import still reach you.
+``TF_CPP_MIN_LOG_LEVEL=3`` hides most of them, but a few are written before
+that setting is read. So the first ``import tensorflow`` runs with the
+process's stderr (file descriptor 2) pointed at /dev/null, through an import
+hook; Python exceptions raised by the import still reach you.
 """
 
 import contextlib
-import importlib.abc
 import importlib.machinery
 import os
 import sys
+
+_MARKER = "CNNLEARN_SET_TF_CPP_MIN_LOG_LEVEL"  # the level was set by cnnlearn, not by the user
 
 
 @contextlib.contextmanager
@@ -33,22 +32,8 @@ def _stderr_to_devnull():
         os.close(saved)
 
 
-class _MutedLoader(importlib.abc.Loader):
-    """Wraps TensorFlow's own loader: runs its import with stderr muted."""
-
-    def __init__(self, loader):
-        self.loader = loader
-
-    def create_module(self, spec):
-        return self.loader.create_module(spec)
-
-    def exec_module(self, module):
-        with _stderr_to_devnull():
-            self.loader.exec_module(module)
-
-
-class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
-    """Finds ``tensorflow`` as usual, but loads it muted; then steps aside."""
+class _QuietTensorFlowImport:
+    """A meta-path finder: finds ``tensorflow`` as usual but runs its import muted, then steps aside."""
 
     def find_spec(self, fullname, path=None, target=None):
         if fullname != "tensorflow":
@@ -56,11 +41,14 @@ class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
         sys.meta_path.remove(self)
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is not None and spec.loader is not None:
-            spec.loader = _MutedLoader(spec.loader)
+            load = spec.loader.exec_module
+
+            def exec_module(module):
+                with _stderr_to_devnull():
+                    load(module)
+
+            spec.loader.exec_module = exec_module
         return spec
-
-
-_MARKER = "CNNLEARN_SET_TF_CPP_MIN_LOG_LEVEL"  # the level was set by cnnlearn, not by the user
 
 
 def silence_tensorflow():
@@ -73,7 +61,5 @@ def silence_tensorflow():
         return
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     os.environ[_MARKER] = "1"
-    if "tensorflow" not in sys.modules and not any(
-        isinstance(f, _QuietTensorFlowImport) for f in sys.meta_path
-    ):
+    if "tensorflow" not in sys.modules and not any(isinstance(f, _QuietTensorFlowImport) for f in sys.meta_path):
         sys.meta_path.insert(0, _QuietTensorFlowImport())

@@ -64,15 +64,20 @@ def train_command(args):
     print(f"Training recipe '{recipe.name}' on {len(x_train):,} digits, validating on {len(x_val):,}, "
           f"{epochs} epochs; run folder: {out}")
 
-    from cnnlearn import evaluate, plots, training
+    from cnnlearn import evaluate, plots, runs, training
 
-    out.mkdir(parents=True, exist_ok=True)
+    strategy = None
+    if args.mirrored:
+        import tensorflow as tf
+
+        strategy = tf.distribute.MirroredStrategy()
+        print(f"MirroredStrategy on {strategy.num_replicas_in_sync} device(s)")
     training.set_seed(args.seed)
     started = time.perf_counter()
     try:
-        history = recipe.train(x_train, y_train, x_val, y_val, epochs=epochs, batch_size=args.batch_size,
-                               augment=False if args.no_augment else None, checkpoint_dir=out, seed=args.seed,
-                               verbose=args.verbose)
+        _, history = runs.fit(recipe, x_train, y_train, x_val, y_val, out, epochs=epochs, batch_size=args.batch_size,
+                              augment=False if args.no_augment else None, seed=args.seed, strategy=strategy,
+                              verbose=args.verbose)
     except KeyboardInterrupt:
         print(f"\nInterrupted. The finished epochs are saved; to resume, run:\n  "
               f"{shlex.join(['cnnlearn', *args.argv, *(['--out', str(out)] if not args.out else [])])}",
@@ -86,8 +91,8 @@ def train_command(args):
     metrics = {
         "recipe": recipe.name,
         "val_accuracy": round(val_accuracy, 5),
-        "epochs": len(history.epoch),
-        "best_epoch": int(max(range(len(history.epoch)), key=lambda i: history.history["val_accuracy"][i])) + 1,
+        "epochs": len(history),
+        "best_epoch": int(history["val_accuracy"].idxmax()) + 1,
         "seconds": round(seconds, 1),
         "data_source": digits.source,
         "train_digits": len(x_train),
@@ -102,7 +107,7 @@ def train_command(args):
         test_labels = evaluate.predict_labels(model, digits.test_images)
         data.write_submission(test_labels, out / "submission.csv", expected_rows=len(digits.test_images))
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    print(f"Validation accuracy {val_accuracy:.2%} after {len(history.epoch)} epochs in {seconds:.0f} s.")
+    print(f"Validation accuracy {val_accuracy:.2%} after {len(history)} epochs in {seconds:.0f} s.")
     print(f"Run folder: {out}  ({', '.join(sorted(p.name for p in out.iterdir() if p.is_file()))})")
     return 0
 
@@ -161,6 +166,8 @@ def parser():
     train.add_argument("--fast", action="store_true", help="1,000 digits and 1 epoch: a quick smoke run")
     train.add_argument("--demo", action="store_true",
                        help=f"the bundled 5,000-digit sample, {DEMO_EPOCHS} epochs (about a minute on 2 cores)")
+    train.add_argument("--mirrored", action="store_true",
+                       help="train with tf.distribute.MirroredStrategy on all local devices (e.g. several GPUs)")
     train.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2), help="Keras progress: 0 none, "
                                                                                 "1 bar, 2 a line per epoch")
     train.set_defaults(run=train_command)

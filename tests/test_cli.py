@@ -116,6 +116,18 @@ def test_predict_out_that_is_a_folder(run_dir, kaggle_dir, tmp_path, capsys):
     assert "is a folder" in message
 
 
+def test_help_answers_without_importing_tensorflow():
+    script = ("import sys\nfrom cnnlearn import cli\n"
+              "for argv in (['--help'], ['train', '--help'], ['predict', '--help'], ['evaluate', '--help']):\n"
+              "    try:\n        cli.main(argv)\n    except SystemExit as e:\n        assert e.code == 0, argv\n"
+              "heavy = sorted(m for m in ('tensorflow', 'keras', 'matplotlib', 'pandas', 'sklearn') if m in sys.modules)\n"
+              "print('IMPORTED', heavy)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "IMPORTED []" in result.stdout, result.stdout[-500:]
+    assert "--mirrored" in result.stdout and "strided24" in result.stdout
+
+
 def test_every_subcommand_has_help(capsys):
     for command in ("train", "predict", "evaluate"):
         with pytest.raises(SystemExit) as exit_info:
@@ -125,12 +137,12 @@ def test_every_subcommand_has_help(capsys):
 
 
 def test_keyboard_interrupt_leaves_a_resumable_run(kaggle_dir, tmp_path, capsys, monkeypatch):
-    from cnnlearn import recipes
+    from cnnlearn import runs
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(recipes.Recipe, "train", interrupted)
+    monkeypatch.setattr(runs, "fit", interrupted)
     assert cli.main(["train", "--data-dir", str(kaggle_dir), "--fast", "--out", str(tmp_path / "run")]) == 130
     message = capsys.readouterr().err
     assert "to resume" in message and f"--out {tmp_path / 'run'}" in message
