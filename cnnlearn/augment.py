@@ -1,11 +1,10 @@
 """Data augmentation with Keras preprocessing layers.
 
 Each epoch the network sees every training digit slightly rotated, zoomed
-and shifted, so it has to learn what stays the same: the digit. The
-layers run inside the ``tf.data`` input pipeline (see
-:func:`cnnlearn.training.train`), on the fly, so no augmented copy is ever
-stored. (Keras 3 removed the old ``ImageDataGenerator``; these layers
-replace it.)
+and shifted, so it has to learn what stays the same: the digit. The layers
+run on the fly, in the ``tf.data`` pipeline (``training.dataset(...,
+augment=augmenter())``) or as a model's first layers (active only in
+training). Keras 3 removed ``ImageDataGenerator``; these layers replace it.
 """
 
 import keras
@@ -37,7 +36,8 @@ def augmenter(rotation_degrees=10, zoom=0.1, shift=0.1, flip=False, seed=None):
     """
     layers = []
     if rotation_degrees:
-        layers.append(keras.layers.RandomRotation(rotation_degrees / 360, fill_mode="constant", seed=seed, name="rotate"))
+        layers.append(keras.layers.RandomRotation(rotation_degrees / 360, fill_mode="constant", seed=seed,
+                                                  name="rotate"))
     if zoom:
         layers.append(keras.layers.RandomZoom(zoom, fill_mode="constant", seed=seed, name="zoom"))
     if shift:

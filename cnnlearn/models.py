@@ -7,6 +7,9 @@
   reference point; with BatchNorm, the ``fast`` recipe's network.
 - :func:`build_strided_cnn` — the faster, more accurate recipe: batch
   normalization and stride-2 convolutions in place of pooling.
+- :func:`build_logistic` and :func:`build_mlp` — the networks without
+  convolutions that notebook 01 climbs past: logistic regression, and one
+  hidden Dense layer (a deep *linear* net with ``activation=None``).
 
 Every model takes float32 images of shape (n, 28, 28, 1) in [0, 1] and
 outputs 10 class probabilities (softmax).
@@ -128,3 +131,44 @@ def build_strided_cnn(width=32, dropout=0.4, name="strided_cnn"):
     model.add(layers.Dropout(dropout, name="dropout"))
     model.add(layers.Dense(10, activation="softmax", name="output"))
     return model
+
+
+def build_logistic(name="logistic_regression"):
+    """Logistic regression on the 784 pixels: Flatten -> Dense(10, softmax).
+
+    784 x 10 weights + 10 biases = 7,850 weights.
+
+    Returns
+    -------
+    keras.Sequential, not compiled; layers ``flatten``, ``output``.
+    """
+    return keras.Sequential([
+        keras.Input(INPUT_SHAPE, name="digits"),
+        layers.Flatten(name="flatten"),
+        layers.Dense(10, activation="softmax", name="output"),
+    ], name=name)
+
+
+def build_mlp(hidden_units=1200, activation="relu", name="mlp"):
+    """A multi-layer perceptron: Flatten -> Dense(hidden_units) -> Dense(10, softmax).
+
+    Parameters
+    ----------
+    hidden_units : int
+        Width of the hidden layer. The default 1,200 gives 954,010 weights,
+        more than :func:`build_cnn`'s 887,530.
+    activation : str or None
+        The hidden layer's activation. ``None`` makes it linear, and the
+        whole network then computes no more than :func:`build_logistic`.
+
+    Returns
+    -------
+    keras.Sequential, not compiled; layers ``flatten``, ``hidden``, ``output``;
+    784 * hidden_units + hidden_units + hidden_units * 10 + 10 weights.
+    """
+    return keras.Sequential([
+        keras.Input(INPUT_SHAPE, name="digits"),
+        layers.Flatten(name="flatten"),
+        layers.Dense(hidden_units, activation=activation, name="hidden"),
+        layers.Dense(10, activation="softmax", name="output"),
+    ], name=name)

@@ -54,7 +54,8 @@ def _as_batch(images):
     if images.ndim == 2:
         return images[None, :, :, None], True
     if images.ndim != 4:
-        raise CnnlearnError(f"expected images of shape (n, height, width, channels) or (height, width); got {images.shape}")
+        raise CnnlearnError(f"expected images of shape (n, height, width, channels) or (height, width); "
+                            f"got {images.shape}")
     return images, False
 
 
@@ -189,3 +190,52 @@ def dropout(x, rate, rng=None, training=True):
 def conv2d_params(kernel_size, in_channels, filters, bias=True):
     """Number of weights in a Conv2D layer: one kernel per (input, output) channel pair, plus biases."""
     return kernel_size * kernel_size * in_channels * filters + (filters if bias else 0)
+
+
+def receptive_field(layers):
+    """How many input pixels, along each axis, one output pixel of a stack of layers sees.
+
+    Walk the stack from the input, keeping the window size ``r`` and the
+    ``jump``: the distance, in input pixels, between two neighbouring outputs
+    of the layers so far. A layer with kernel (or pool) size ``k`` and stride
+    ``s`` widens the window by ``k - 1`` of those steps::
+
+        r = 1, jump = 1
+        for each layer:  r = r + (k - 1) * jump;  jump = jump * s
+
+    Padding does not change ``r`` (at the border part of the window is zeros).
+
+    Parameters
+    ----------
+    layers : list of (kernel_size, stride) pairs, or a keras model
+        One pair per convolution or pooling layer, first layer first; a
+        pooling layer's kernel size is its pool size. From a model, the layers
+        with a ``kernel_size`` (Conv2D) or a ``pool_size`` (pooling) are read,
+        and all others (activations, dropout...) are skipped: give it the
+        layers up to the feature maps you ask about, not Flatten or Dense.
+
+    Returns
+    -------
+    int
+        The side of the square window of input pixels, e.g. 5 for two 3x3
+        convolutions, 8 for a 3x3 convolution, 2x2 pooling and a 3x3 convolution.
+    """
+    if hasattr(layers, "layers"):  # a keras model: read its convolution and pooling layers
+        pairs = []
+        for layer in layers.layers:
+            size = getattr(layer, "kernel_size", None) or getattr(layer, "pool_size", None)
+            if size is None:
+                continue
+            dilation = getattr(layer, "dilation_rate", (1, 1))
+            if len(set(size)) != 1 or len(set(layer.strides)) != 1 or set(dilation) != {1}:
+                raise CnnlearnError(f"layer {layer.name!r}: receptive_field needs square kernels and strides, "
+                                    f"without dilation; got size {size}, strides {layer.strides}")
+            pairs.append((size[0], layer.strides[0]))
+        layers = pairs
+    r, jump = 1, 1
+    for kernel_size, stride in layers:
+        if kernel_size < 1 or stride < 1:
+            raise CnnlearnError(f"kernel size and stride must be at least 1; got ({kernel_size}, {stride})")
+        r += (kernel_size - 1) * jump
+        jump *= stride
+    return int(r)

@@ -47,8 +47,18 @@ def test_python_version_matches_pyproject(pyproject, conda_env):
     requires = pyproject["project"]["requires-python"].replace(" ", "")
     specs = [p for p in conda_packages(conda_env) if re.fullmatch(r"python(\W.*)?", p.strip())]
     assert len(specs) == 1, f"expected one python entry, got {specs}"
-    spec = specs[0].strip()[len("python"):].replace(" ", "")
+    spec = specs[0].split("#")[0].strip()[len("python"):].replace(" ", "")
     assert spec == requires
+
+
+def test_python_range_is_one_tensorflow_supports(pyproject):
+    """conda and pip pick the newest Python the range allows: TensorFlow must support every one."""
+    from importlib.metadata import metadata
+
+    low, high = re.fullmatch(r">=3\.(\d+),<3\.(\d+)", pyproject["project"]["requires-python"].replace(" ", "")).groups()
+    supported = {int(c.rsplit(".", 1)[1]) for c in metadata("tensorflow").get_all("Classifier")
+                 if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)}
+    assert set(range(int(low), int(high))) <= supported, (low, high, sorted(supported))
 
 
 def test_pip_is_a_dependency(conda_env):

@@ -1,11 +1,9 @@
-"""The project of notebook 07: the checker measures what it says, the solution is well formed.
+"""The project of notebook 08: the checker measures what it says, the solution is well formed.
 
 Training the solution takes minutes on a CPU, so these tests do not: the
 accuracy gate is tested with an untrained model (which fails it) and with the
 held-out accuracy replaced (to test the verdict on a passing model).
 """
-
-import types
 
 import keras
 import numpy as np
@@ -51,18 +49,52 @@ def test_the_solution_model_has_the_right_shape_and_few_enough_weights(compact):
     assert compact.count_params() < ex.MAX_WEIGHTS
 
 
-def test_the_solution_trains_the_solution_model(monkeypatch, compact):
-    calls = {}
+@pytest.fixture
+def recorded_training(monkeypatch):
+    """Record what the solution feeds ``training.dataset`` and ``model.fit``, without training."""
+    calls = {"datasets": [], "fits": []}
+    real_dataset = ex.training.dataset
 
-    def fake_train(model, x_train, y_train, x_val, y_val, **kwargs):
-        calls.update(model=model, n_train=len(x_train), n_val=len(x_val), **kwargs)
-        return types.SimpleNamespace(model=model)
+    def dataset(images, labels, **kwargs):
+        calls["datasets"].append(dict(n=len(images), **kwargs))
+        return real_dataset(images, labels, **kwargs)
 
-    monkeypatch.setattr(ex.training, "train", fake_train)
-    model = ex._solution()
-    assert model is calls["model"] and model.name == "compact_cnn"
-    assert calls["n_train"] + calls["n_val"] == 4000  # never the held-out digits
-    assert calls["epochs"] >= 10 and calls["augment"]
+    def fit(model, x=None, validation_data=None, epochs=1, callbacks=None, verbose="auto", **kwargs):
+        calls["fits"].append(dict(model=model, x=x, validation_data=validation_data, epochs=epochs,
+                                  callbacks=callbacks or [], verbose=verbose, **kwargs))
+        return keras.callbacks.History()
+
+    monkeypatch.setattr(ex.training, "dataset", dataset)
+    monkeypatch.setattr(keras.Model, "fit", fit)
+    return calls
+
+
+def check_the_solution_run(model, calls):
+    """One compile and one fit of the compact model, on the 4,000 training digits, with Keras's own callbacks."""
+    assert isinstance(model, keras.Model) and model.name == "compact_cnn"
+    assert len(calls["fits"]) == 1
+    fit = calls["fits"][0]
+    assert fit["model"] is model and model.compiled and model.loss == "categorical_crossentropy"
+    assert isinstance(model.optimizer, keras.optimizers.Adam)
+    train, val = calls["datasets"]
+    assert train["n"] + val["n"] == 4000  # never the held-out digits
+    assert train["shuffle"] and train["augment"] is not None and not val.get("augment")
+    assert fit["epochs"] >= 10 and fit["verbose"] == 0
+    (schedule,) = [c for c in fit["callbacks"] if isinstance(c, keras.callbacks.LearningRateScheduler)]
+    np.testing.assert_allclose([schedule.schedule(epoch) for epoch in range(3)], [1e-3, 9e-4, 8.1e-4])
+
+
+def test_the_solution_compiles_and_fits_the_solution_model(recorded_training):
+    check_the_solution_run(ex._solution(), recorded_training)
+
+
+def test_the_printed_solution_runs_as_printed(recorded_training, capsys):
+    ex.q1.solution()
+    printed = capsys.readouterr().out.split("Solution to q1:\n", 1)[1]
+    assert "recipes" not in printed and "training.train" not in printed
+    namespace = {}
+    exec(compile(printed, "<printed solution>", "exec"), namespace)
+    check_the_solution_run(namespace["answer"], recorded_training)
 
 
 def test_a_trained_model_with_few_weights_passes(monkeypatch, compact, capsys):

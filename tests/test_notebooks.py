@@ -15,9 +15,15 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 NOISE = re.compile(r"cuda|oneDNN|cpu_feature_guard|absl::|W0000|I0000|E0000|rebuild TensorFlow|"
                    r"computation placer|TF-TRT|Unable to register", re.IGNORECASE)
 EXPECTED = [
-    "00_the_data", "01_convolution", "02_pooling", "03_dropout",
-    "04_crossentropy_and_gradient_descent", "05_the_annealer", "06_augmentation", "07_digit_recognizer",
+    "00_the_data", "01_your_first_networks", "02_convolution", "03_pooling", "04_dropout",
+    "05_crossentropy_and_gradient_descent", "06_the_annealer", "07_augmentation", "08_digit_recognizer",
 ]
+# What JupyterLab writes on save: anything else marks a notebook modified the moment it is opened.
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+def source(path):
+    return "\n".join("".join(c["source"]) for c in code_cells(path))
 
 
 def code_cells(path):
@@ -61,3 +67,21 @@ def test_readme_links_every_notebook():
     readme = (ROOT / "README.md").read_text()
     for path in NOTEBOOKS:
         assert f"notebooks/{path.name}" in readme, f"README's table of contents misses {path.name}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_has_the_kernel_name_jupyterlab_writes(path):
+    assert json.loads(path.read_text())["metadata"]["kernelspec"] == KERNELSPEC
+
+
+@pytest.mark.parametrize("path", [p for p in NOTEBOOKS if p.stem >= "01"], ids=lambda p: p.stem)
+def test_every_notebook_from_01_on_compiles_and_fits_its_models_itself(path):
+    code = source(path)
+    assert "training.train(" not in code and "recipes." not in code, "the library must not train for the learner"
+    assert ".compile(" in code and ".fit(" in code
+
+
+def test_first_networks_writes_the_model_in_the_open():
+    code = source(ROOT / "notebooks" / "01_your_first_networks.ipynb")
+    for call in ("keras.Sequential(", ".summary()", ".compile(", ".fit(", ".evaluate(", ".predict("):
+        assert call in code, call

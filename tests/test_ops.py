@@ -308,3 +308,76 @@ def test_bad_inputs_raise_cnnlearn_error():
         with pytest.raises(CnnlearnError, match="rate"):
             ops.dropout(np.ones(4), rate)
     assert issubclass(CnnlearnError, ValueError)
+
+
+# --------------------------------------------------------------------------
+# receptive field
+# --------------------------------------------------------------------------
+
+def measured_receptive_field(model, size=32):
+    """Height and width of the input pixels with a non-zero gradient for one central output pixel.
+
+    The stacks are linear with all-positive weights (all-ones kernels, average
+    pooling), so no ReLU or max can zero part of the window's gradient.
+    """
+    import tensorflow as tf
+
+    x = tf.ones((1, size, size, 1))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        out = model(x)
+        pixel = out[0, out.shape[1] // 2, out.shape[2] // 2, 0]
+    support = tape.gradient(pixel, x).numpy()[0, :, :, 0] != 0
+    rows, cols = np.flatnonzero(support.any(axis=1)), np.flatnonzero(support.any(axis=0))
+    height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    assert support.sum() == height * width  # a full rectangle, no holes
+    return int(height), int(width)
+
+
+def linear_stack(pairs, size=32):
+    """A keras model of all-ones convolutions ("c") and average pooling ("p"), for (kind, k, stride) triples."""
+    layers = [keras.Input((size, size, 1))]
+    for kind, k, stride in pairs:
+        if kind == "c":
+            layers.append(keras.layers.Conv2D(1, k, strides=stride, use_bias=False, kernel_initializer="ones"))
+        else:
+            layers.append(keras.layers.AveragePooling2D(k, strides=stride))
+    return keras.Sequential(layers)
+
+
+@pytest.mark.parametrize("pairs, expected", [
+    ([(3, 1), (3, 1)], 5),
+    ([(5, 1)], 5),
+    ([(3, 1), (2, 2), (3, 1)], 8),
+    ([(3, 1)] * 3, 7),
+    ([(1, 1)], 1),
+    ([], 1),
+    ([(5, 1), (5, 1), (2, 2), (3, 1), (3, 1), (2, 2)], 20),  # build_cnn's convolutions and pooling
+])
+def test_receptive_field_hand_known_values(pairs, expected):
+    assert ops.receptive_field(pairs) == expected
+
+
+@pytest.mark.parametrize("stack", [
+    [("c", 3, 1), ("c", 3, 1)],
+    [("c", 5, 1)],
+    [("c", 3, 1), ("p", 2, 2), ("c", 3, 1)],
+    [("c", 3, 2), ("c", 3, 1), ("c", 3, 2), ("c", 2, 1)],
+    [("p", 2, 2), ("c", 3, 1), ("p", 3, 1), ("c", 4, 2)],
+])
+def test_receptive_field_matches_the_gradient_support(stack):
+    model = linear_stack(stack)
+    expected = ops.receptive_field([(k, s) for _, k, s in stack])
+    assert measured_receptive_field(model) == (expected, expected)
+    assert ops.receptive_field(model) == expected  # read from the model's layers
+
+
+def test_receptive_field_reads_a_model_and_skips_other_layers():
+    from cnnlearn.models import build_cnn
+
+    model = build_cnn(filters=(2, 2), dense_units=4)  # ReLU, Dropout, Flatten, Dense are skipped
+    assert ops.receptive_field(model) == 20
+    with pytest.raises(CnnlearnError, match="square"):
+        ops.receptive_field(keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(1, (3, 1))]))
+    with pytest.raises(CnnlearnError, match="at least 1"):
+        ops.receptive_field([(0, 1)])

@@ -269,11 +269,6 @@ def test_plot_kernels_refuses_a_layer_without_kernels(model, layer_name, message
         plots.plot_kernels(model, layer_name)
 
 
-def test_plot_kernels_refuses_a_channel_out_of_range(model):
-    with pytest.raises(CnnlearnError, match="input channels"):
-        plots.plot_kernels(model, channel=1)
-
-
 def test_plot_feature_maps_shows_the_input_then_one_map_per_filter(sample, model):
     images, _ = sample
     fig = plots.plot_feature_maps(model, images[0])
@@ -288,11 +283,14 @@ def test_plot_feature_maps_shows_the_input_then_one_map_per_filter(sample, model
 def test_plot_feature_maps_of_a_named_layer(sample, model):
     images, _ = sample
     float_image = prepare(images[:1])[0]
-    axes = image_axes(plots.plot_feature_maps(model, float_image, layer_name="block2_conv1", n=3))
+    fig = plots.plot_feature_maps(model, float_image, layer_name="block2_conv1", n=3)
+    assert fig.get_suptitle() == "Feature maps of block2_conv1: showing 3 of 8 channels, 14x14"
+    axes = image_axes(fig)
     assert len(axes) == 3 + 1
     assert axes[1].images[0].get_array().shape == (14, 14)  # after one 2x2 pooling
-    pooled = image_axes(plots.plot_feature_maps(model, float_image, layer_name="block2_pool"))
-    assert len(pooled) == 8 + 1
+    pooled = plots.plot_feature_maps(model, float_image, layer_name="block2_pool")
+    assert pooled.get_suptitle() == "Feature maps of block2_pool: 8 channels, 7x7"
+    assert len(image_axes(pooled)) == 8 + 1
 
 
 def test_plot_feature_maps_of_a_model_never_called(sample):
@@ -306,11 +304,6 @@ def test_plot_feature_maps_of_a_model_never_called(sample):
 def test_plot_feature_maps_refuses_a_flat_layer(sample, model):
     with pytest.raises(CnnlearnError, match="feature maps"):
         plots.plot_feature_maps(model, sample[0][0], layer_name="dense")
-
-
-def test_plot_feature_maps_refuses_a_batch_of_images(sample, model):
-    with pytest.raises(CnnlearnError, match="one digit"):
-        plots.plot_feature_maps(model, sample[0][:2])
 
 
 # --------------------------------------------------------------------------
@@ -343,3 +336,31 @@ def test_plot_augmentations_is_reproducible(sample):
     other = augmented_arrays(plots.plot_augmentations(image, aug, n=4, seed=2))
     np.testing.assert_allclose(first, again)
     assert np.abs(first - other).max() > 0.1
+
+
+# --------------------------------------------------------------------------
+# plot_sliding_window
+# --------------------------------------------------------------------------
+
+def test_plot_sliding_window_outlines_the_window_and_its_output_pixel(sample):
+    from matplotlib.patches import Rectangle
+
+    from cnnlearn import ops
+
+    image = sample[0][0]
+    kernel = np.arange(15, dtype=np.float32).reshape(3, 5) - 7  # not square: rows and columns can't be swapped
+    row, col = 9, 14
+    fig = plots.plot_sliding_window(image, kernel, row, col)
+    check_figure(fig)
+    left, right = image_axes(fig)
+    np.testing.assert_allclose(left.images[0].get_array(), image / 255, atol=1e-6)
+    fmap = ops.conv2d(image / 255, kernel)
+    assert right.images[0].get_array().shape == (26, 24)
+    np.testing.assert_allclose(right.images[0].get_array()[row, col], fmap[row, col], rtol=1e-5)
+    assert f"{fmap[row, col]:.2f}" in right.get_title()
+    for ax, (height, width) in ((left, (3, 5)), (right, (1, 1))):
+        (box,) = [p for p in ax.patches if isinstance(p, Rectangle)]
+        assert box.get_xy() == (col - 0.5, row - 0.5)  # pixel (row, col) is centred on (col, row)
+        assert (box.get_height(), box.get_width()) == (height, width)
+    with pytest.raises(CnnlearnError, match="feature map"):
+        plots.plot_sliding_window(image, kernel, 26, 0)  # past the last window

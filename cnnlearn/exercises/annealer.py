@@ -1,4 +1,4 @@
-"""Exercises for notebook 05, the annealer and other learning-rate schedules.
+"""Exercises for notebook 06, the annealer and other learning-rate schedules.
 
 - ``q1``: the learning rate after the annealer has fired twice (value)
 - ``q2``: in which epoch does training first run at the lower rate? (value)

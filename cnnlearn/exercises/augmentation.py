@@ -1,4 +1,4 @@
-"""Exercises for notebook 06, data augmentation.
+"""Exercises for notebook 07, data augmentation.
 
 - q1  the ``RandomRotation`` factor for 15 degrees (a value)
 - q2  shift digits by whole pixels, filling with background (a function)

@@ -1,4 +1,4 @@
-"""Exercises for notebook 01, convolution.
+"""Exercises for notebook 02, convolution.
 
 - ``q1``: the output shape of a 3x3 "valid" convolution on a 28x28 digit (value)
 - ``q2``: write ``my_conv2d`` for one grey image, with stride and padding (function)

@@ -1,4 +1,4 @@
-"""Exercises for notebook 04, crossentropy and gradient descent.
+"""Exercises for notebook 05, crossentropy and gradient descent.
 
 - ``q1``: the crossentropy loss when the right digit gets probability 0.25 (value)
 - ``q2``: write ``my_softmax(logits)``, safe for large logits and for batches (function)

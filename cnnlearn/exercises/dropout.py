@@ -1,4 +1,4 @@
-"""Exercises for notebook 03, dropout.
+"""Exercises for notebook 04, dropout.
 
 - ``q1`` the factor inverted dropout multiplies the kept values by, for rate 0.25 (a value)
 - ``q2`` write inverted dropout in NumPy (a function, checked with a seeded generator)

@@ -1,4 +1,4 @@
-"""Exercises for notebook 02, pooling.
+"""Exercises for notebook 03, pooling.
 
 - ``q1`` the output shape of ``MaxPool2D(2)`` on a (26, 26, 32) feature map (a value)
 - ``q2`` write max pooling for one 2-D image in NumPy (a function)
