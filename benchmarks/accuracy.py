@@ -1,6 +1,6 @@
 """Train a recipe on Kaggle's digits; print validation accuracy, time and throughput.
 
-    python benchmarks/accuracy.py --data-dir ../shared/data/digit-recognizer --recipe strided --seeds 0
+    python benchmarks/accuracy.py --data-dir ../shared/data/digit-recognizer --recipe strided24 --seeds 0
 
 Validation is a stratified 10% of train.csv (the same split for every run).
 Writes submission.csv for the data folder's test.csv (the first seed's model).
@@ -20,7 +20,7 @@ from cnnlearn import data, evaluate  # noqa: E402
 
 def main(argv=None):
     parser = common.argument_parser(__doc__.splitlines()[0])
-    parser.add_argument("--recipe", default="strided")
+    parser.add_argument("--recipe", default="strided24")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--epochs", type=int, help="default: the recipe's")
     args = parser.parse_args(argv)

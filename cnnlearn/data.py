@@ -150,6 +150,10 @@ def train_val_split(images, labels, val_fraction=0.1, seed=0):
 
     if not 0 < val_fraction < 1:
         raise CnnlearnError(f"train_val_split: val_fraction must be between 0 and 1; got {val_fraction}")
+    n_val = round(len(labels) * val_fraction)
+    if n_val < len(np.unique(labels)) or len(labels) - n_val < len(np.unique(labels)):
+        raise CnnlearnError(f"train_val_split: {len(labels):,} digits are too few to hold out {val_fraction:.0%} "
+                            f"with every digit on both sides; need at least {len(np.unique(labels))} in each part")
     x_train, x_val, y_train, y_val = train_test_split(images, labels, test_size=val_fraction, stratify=labels,
                                                       random_state=seed)
     return x_train, y_train, x_val, y_val

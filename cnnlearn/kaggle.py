@@ -9,7 +9,9 @@ import gzip
 import io
 import os
 import re
+import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -28,14 +30,46 @@ DATA_HELP = ("put Kaggle's train.csv and test.csv (or .csv.gz) in data/ or point
 
 #: Rows parsed at a time: memory stays near the final uint8 array, whatever the file's size.
 CHUNK_ROWS = 4096
+#: The longest line read: a Kaggle row is at most about 3,200 characters (785 values of up to 3 digits).
+MAX_LINE = 65_536
 HEADER_HELP = "Kaggle's header is 'label,pixel0,...,pixel783', or 'pixel0,...,pixel783' for test.csv"
 
 
 def _open_text(path):
-    """The file as text, gunzipped when it starts with gzip's magic bytes (so pipes work too)."""
-    raw = open(path, "rb")
+    """The file as text, gunzipped when it starts with gzip's magic bytes (so pipes work too).
+
+    Opening a pipe waits for its writer; after 2 s, say so on stderr.
+    """
+    waiting = threading.Timer(2.0, lambda: print(f"{path}: waiting for data (a pipe with no writer yet?) ...",
+                                                 file=sys.stderr, flush=True))
+    waiting.start()
+    try:
+        raw = open(path, "rb")
+    finally:
+        waiting.cancel()
     stream = gzip.GzipFile(fileobj=raw) if raw.peek(2)[:2] == b"\x1f\x8b" else raw
     return io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+
+
+class _ShortLines:
+    """A text stream that refuses a line longer than :data:`MAX_LINE` (a wrong file, or /dev/zero)."""
+
+    def __init__(self, stream, path, line):
+        self.stream, self.path, self.line, self.run = stream, path, line, 0
+
+    def read(self, size=-1):
+        text = self.stream.read(size if size and size > 0 else MAX_LINE)
+        for part in text.split("\n")[:-1] if "\n" in text else []:
+            self._check(self.run + len(part))
+            self.line, self.run = self.line + 1, 0
+        self.run += len(text) - (text.rfind("\n") + 1)
+        self._check(self.run)
+        return text
+
+    def _check(self, length):
+        if length > MAX_LINE:
+            raise CnnlearnError(f"{self.path}: line {self.line} is longer than {MAX_LINE:,} characters; a row of "
+                                "Kaggle's digits is about 3,000 (is this a CSV of digits?)")
 
 
 def _check_header(path, line):
@@ -118,12 +152,17 @@ def load_kaggle_csv(path, require_labels=False):
     rows = []
     try:
         with _open_text(path) as f:
-            columns = _check_header(path, f.readline())
+            header = f.readline(MAX_LINE + 1)
+            if len(header) > MAX_LINE:
+                raise CnnlearnError(f"{path}: line 1 is longer than {MAX_LINE:,} characters; expected a header "
+                                    f"({HEADER_HELP})")
+            columns = _check_header(path, header)
             if require_labels and columns[0] != "label":
                 raise CnnlearnError(f"{path}: has no 'label' column, but labelled digits are needed here (it looks "
                                     "like Kaggle's test.csv); expected a file like train.csv, header "
                                     "'label,pixel0,...,pixel783'")
-            for chunk in pd.read_csv(f, header=None, chunksize=CHUNK_ROWS, skipinitialspace=True):
+            for chunk in pd.read_csv(_ShortLines(f, path, 2), header=None, chunksize=CHUNK_ROWS,
+                                     skipinitialspace=True):
                 rows.append(_check_chunk(path, chunk, columns, sum(map(len, rows))).astype(np.uint8))
     except pd.errors.EmptyDataError:
         pass

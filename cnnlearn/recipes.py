@@ -14,8 +14,7 @@ strided24  BatchNorm and stride-2 convolutions, Adam whose rate falls from
            single model measured (benchmarks/RESULTS.md).
 =========  ==============================================================
 
-Importing this module does not import TensorFlow (``cnnlearn --help`` stays
-quick); :meth:`Recipe.compile` does.
+Importing this module does not import TensorFlow (``cnnlearn --help`` stays quick).
 """
 
 from dataclasses import dataclass
@@ -58,12 +57,8 @@ def _strided24(steps):
 
 @dataclass(frozen=True)
 class Recipe:
-    """How to build and train one model.
-
-    ``make(steps)`` returns a fresh ``(model, optimizer, callbacks)`` for a
-    run of ``steps`` optimizer steps in all (a cosine schedule needs the
-    run's length).
-    """
+    """How to build and train one model: ``make(steps)`` returns a fresh ``(model, optimizer,
+    callbacks)`` for a run of ``steps`` optimizer steps (a cosine schedule needs the run's length)."""
 
     name: str
     make: Callable
@@ -71,9 +66,20 @@ class Recipe:
     batch_size: int
     augment: bool = True
 
-    def compile(self, steps):
-        """A fresh model, compiled as every recipe is; returns ``(model, callbacks)``."""
+    def compile(self, steps, augment=False, seed=None):
+        """A fresh model for ``steps`` optimizer steps, compiled; returns ``(model, callbacks)``.
+
+        With ``augment`` the model starts with :func:`cnnlearn.augment.augmenter`'s layers (seeded by
+        ``seed``), which transform digits in training only.
+        """
+        import keras
+
+        from cnnlearn.augment import augmenter
+
         model, optimizer, callbacks = self.make(max(1, steps))
+        if augment:
+            model = keras.Sequential([keras.Input(model.input_shape[1:]), *augmenter(seed=seed).layers, *model.layers],
+                                     name=model.name)
         model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
         return model, callbacks
 

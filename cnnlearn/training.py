@@ -1,18 +1,11 @@
 """Training toolkit: seeds, the input pipeline, and the callbacks the series uses.
 
-Notebooks train in the open, with Keras's own calls; this module only
-supplies the small pieces around them::
+Notebooks call Keras themselves; this module supplies the small pieces around ``fit``::
 
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
-    history = model.fit(
-        training.dataset(x_train, y_train, shuffle=True, augment=augmenter(seed=0), seed=0),
-        validation_data=training.dataset(x_val, y_val),
-        epochs=10,
-        callbacks=[training.annealer(), training.LearningRateLog()],
-    )
-
-(The command line's run folders, resuming and checkpoints live in
-:mod:`cnnlearn.runs`.)
+    model.fit(training.dataset(x_train, y_train, shuffle=True, augment=augmenter(seed=0), seed=0),
+              validation_data=training.dataset(x_val, y_val), epochs=10,
+              callbacks=[training.annealer(), training.LearningRateLog()])
 """
 
 import random
@@ -32,11 +25,8 @@ warnings.filterwarnings("ignore", message="`shuffle=True` was passed, but will b
 
 
 def set_seed(seed):
-    """Seed Python, NumPy, Keras and TensorFlow, and make TensorFlow's ops deterministic.
-
-    The same seed then gives the same weights, the same shuffles, the same
-    augmentations and so the same training history (on the same machine).
-    """
+    """Seed Python, NumPy, Keras and TensorFlow, and make TensorFlow's ops deterministic: the same seed
+    then gives the same weights, shuffles, augmentations and history (on the same machine)."""
     random.seed(seed)
     np.random.seed(seed)
     keras.utils.set_random_seed(seed)
@@ -50,21 +40,18 @@ def dataset(images, labels, batch_size=64, shuffle=False, augment=None, seed=Non
 
     Parameters
     ----------
-    images : uint8 (n, 28, 28) or float32 (n, 28, 28, 1)
-        uint8 pixels are scaled to [0, 1] (:func:`cnnlearn.data.prepare`).
+    images : uint8 (n, 28, 28), scaled to [0, 1], or float32 (n, 28, 28, 1)
     labels : int (n,) or one-hot float32 (n, 10)
     batch_size : int, default 64
     shuffle : bool, default False
-        Reshuffle the digits every epoch (for training; not for validation).
+        Reshuffle every epoch, with ``seed`` (for training, not validation).
     augment : keras layer, optional
         Applied to each batch on the fly, e.g. :func:`cnnlearn.augment.augmenter`.
     seed : int, optional
-        Seed of the shuffle.
 
     Returns
     -------
-    tf.data.Dataset
-        Batches of float32 (batch, 28, 28, 1) and float32 (batch, 10), prefetched.
+    tf.data.Dataset of float32 (batch, 28, 28, 1) and (batch, 10), prefetched.
     """
     images = model_input(images)
     labels = one_hot(labels) if np.ndim(labels) == 1 else np.asarray(labels, dtype=np.float32)
@@ -80,25 +67,16 @@ def dataset(images, labels, batch_size=64, shuffle=False, augment=None, seed=Non
 
 
 def annealer(patience=3, factor=0.5, min_lr=1e-5, verbose=0):
-    """The series' annealer: halve the learning rate when validation accuracy stops improving.
-
-    Exactly ``keras.callbacks.ReduceLROnPlateau(monitor="val_accuracy",
-    mode="max", patience=3, factor=0.5, min_lr=1e-5)``: after ``patience``
-    epochs without a new best, the rate is multiplied by ``factor`` (never
-    below ``min_lr``).
-    """
+    """The series' annealer: ``keras.callbacks.ReduceLROnPlateau`` on ``"val_accuracy"`` (mode "max"):
+    after ``patience`` epochs without a new best, the rate is multiplied by ``factor``, never below ``min_lr``."""
     return keras.callbacks.ReduceLROnPlateau(
         monitor="val_accuracy", mode="max", patience=patience, factor=factor, min_lr=min_lr, verbose=verbose
     )
 
 
 class LearningRateLog(keras.callbacks.Callback):
-    """Record each epoch's learning rate in the history, as ``"learning_rate"``.
-
-    Keras logs it only when a callback such as ``ReduceLROnPlateau`` changes
-    the rate; this logs it always, schedules included. The value is the rate
-    the epoch started with, whichever order the callbacks run in.
-    """
+    """Record the rate each epoch started with as ``history["learning_rate"]``, schedules included
+    (Keras logs it only when a callback such as ``ReduceLROnPlateau`` changes the rate)."""
 
     def on_epoch_begin(self, epoch, logs=None):
         self.rate = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))

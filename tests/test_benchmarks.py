@@ -74,3 +74,11 @@ def test_time_to_accuracy_script(kaggle_dir, capsys, target, reached):
         assert float(match[1]) > 0 and float(match[2]) > 0
     else:
         assert "not reached" in output and match[1] == "inf"
+
+
+def test_csv_memory_script(capsys):
+    import csv_memory
+
+    csv_memory.main(["--rows", "3000"])
+    line = result_line(capsys.readouterr().out)
+    assert re.fullmatch(r"RESULT rows=3000 file_mb=\d+ array_mb=2\.4 peak_rise_mb=\d+\.\d ratio=\d+\.\d\d", line)

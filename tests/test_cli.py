@@ -57,14 +57,6 @@ def test_predict_and_evaluate(run_dir, kaggle_dir, tmp_path, capsys):
     assert "Accuracy:" in capsys.readouterr().out
 
 
-def test_rerun_of_a_finished_run_starts_afresh_without_mixing_histories(kaggle_dir, tmp_path):
-    out = tmp_path / "run"
-    for _ in range(2):
-        assert cli.main(["train", "--data-dir", str(kaggle_dir), "--fast", "--no-augment", "--out", str(out),
-                         "--verbose", "0"]) == 0
-    assert list(pd.read_csv(out / "history.csv")["epoch"]) == [0]
-
-
 def error_of(args, capsys):
     assert cli.main(args) == 2
     return capsys.readouterr().err

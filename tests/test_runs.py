@@ -113,23 +113,47 @@ def test_cosine_schedule_continues_its_curve_across_a_resume(sample, tmp_path):
     np.testing.assert_allclose(rates, half_cosine(range(8, 12)), rtol=1e-5)  # the third, after the resume
 
 
-def test_interrupt_while_saving_the_model_loses_no_epoch(sample, tmp_path, monkeypatch):
+def test_interrupt_while_saving_the_model_loses_no_epoch_and_no_file(sample, tmp_path, monkeypatch):
     x_train, y_train, x_val, y_val = split(sample, 160)
-    save = keras.callbacks.ModelCheckpoint.on_epoch_end
+    save = keras.Model.save
 
-    def interrupted_save(self, epoch, logs=None):
-        if epoch == 1:
-            raise Interrupted("Ctrl-C while saving model.keras")
-        return save(self, epoch, logs)
+    def killed_while_saving(self, path, *args, **kwargs):
+        save(self, path, *args, **kwargs)
+        Path(path).write_bytes(b"half a zip")  # the save got this far
+        raise Interrupted("Ctrl-C while saving model.keras")
 
     training.set_seed(0)
+    runs.fit(tiny(epochs=1), x_train, y_train, x_val, y_val, tmp_path, verbose=0)
+    first_model = (tmp_path / "model.keras").read_bytes()
     with monkeypatch.context() as patch:
-        patch.setattr(keras.callbacks.ModelCheckpoint, "on_epoch_end", interrupted_save)
+        patch.setattr(keras.Model, "save", killed_while_saving)
         with pytest.raises(Interrupted):
             runs.fit(tiny(), x_train, y_train, x_val, y_val, tmp_path, verbose=0)
+    assert (tmp_path / "model.keras").read_bytes() == first_model  # the model saved before, untouched
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.csv", "model.keras"]  # nothing half-written
     _, history = runs.fit(tiny(), x_train, y_train, x_val, y_val, tmp_path, verbose=0)
     assert history["epoch"].tolist() == [0, 1, 2, 3]
     assert history.notna().all().all()
+
+
+def test_a_resumed_run_has_the_history_of_an_uninterrupted_one(sample, tmp_path):
+    """Shuffles, dropout, augmentation and the annealer's counters all continue where they stopped."""
+    x_train, y_train, x_val, y_val = split(sample, 320)
+    recipe = Recipe("random", lambda steps: (models.build_cnn(filters=(8, 16), dense_units=32),
+                                             keras.optimizers.RMSprop(1e-3), [training.annealer(patience=1)]),
+                    epochs=4, batch_size=32, augment=True)
+
+    def run(folder, extra_callbacks=()):
+        training.set_seed(0)
+        return runs.fit(recipe, x_train, y_train, x_val, y_val, folder, seed=0, callbacks=extra_callbacks,
+                        verbose=0)[1]
+
+    uninterrupted = run(tmp_path / "a")
+    with pytest.raises(Interrupted):
+        run(tmp_path / "b", [InterruptAt(2)])
+    resumed = run(tmp_path / "b")
+    pd.testing.assert_frame_equal(resumed, uninterrupted, rtol=1e-5)
+    assert pd.read_csv(tmp_path / "b" / "history.csv")["epoch"].tolist() == [0, 1, 2, 3]  # no repeated row
 
 
 def test_a_finished_folder_without_interruption(sample, tmp_path):
@@ -140,8 +164,7 @@ def test_a_finished_folder_without_interruption(sample, tmp_path):
     assert history["epoch"].tolist() == [0, 1]
     assert history["learning_rate"].tolist() == [0.0, 0.0]  # no schedule: the rate stays put
     assert history["val_accuracy"][0] == history["val_accuracy"][1]  # SGD at rate 0 learns nothing
-    assert (folder / "model.keras").is_file()
-    assert not (folder / "backup").exists()
+    assert sorted(p.name for p in folder.iterdir()) == ["history.csv", "model.keras"]
     # a second, complete run in the same folder starts afresh: its history is not appended to the first
     _, again = runs.fit(tiny(epochs=1), x_train, y_train, x_val, y_val, folder, verbose=0)
     assert again["epoch"].tolist() == [0]
