@@ -10,7 +10,6 @@ import io
 import os
 import re
 import sys
-import tempfile
 import threading
 from pathlib import Path
 
@@ -185,6 +184,21 @@ def load_kaggle_csv(path, require_labels=False):
 
 # --- Kaggle submissions ---
 
+def write_atomically(path, write):
+    """Call ``write(partial_path)``, then rename the file to ``path``: readers see the old file or the
+    whole new one, never half of it. On failure nothing is left behind (a process killed mid-write
+    leaves ``.NAME.partial-PID.EXT``, which :func:`cnnlearn.runs.fit` removes)."""
+    path = Path(path)
+    partial = path.with_name(f".{path.stem}.partial-{os.getpid()}{path.suffix}")
+    try:
+        write(partial)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return path
+
+
 def _check_submission_labels(labels, expected_rows, where):
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.size == 0:
@@ -218,18 +232,7 @@ def write_submission(labels, path, expected_rows=KAGGLE_TEST_ROWS):
     if not path.parent.is_dir():
         raise CnnlearnError(f"{path}: the folder {path.parent} does not exist")
     frame = pd.DataFrame({"ImageId": np.arange(1, len(labels) + 1), "Label": labels})
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            frame.to_csv(f, index=False)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a submission is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(path, lambda partial: frame.to_csv(partial, index=False))
 
 
 def read_submission(path, expected_rows=None):

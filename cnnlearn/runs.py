@@ -22,19 +22,7 @@ import pandas as pd
 
 from cnnlearn import CnnlearnError, training
 from cnnlearn.data import model_input, one_hot
-
-
-def write_atomically(path, write):
-    """Call ``write(temporary_path)``, then rename the file to ``path``; on failure leave nothing behind."""
-    path = Path(path)
-    partial = path.with_name(f".{path.stem}.partial{path.suffix}")
-    try:
-        write(partial)
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return path
+from cnnlearn.kaggle import write_atomically
 
 
 @contextlib.contextmanager

@@ -371,16 +371,17 @@ def test_out_of_range_arguments_are_refused_before_anything_is_made(tmp_path, ca
 
 
 def test_a_training_file_too_small_to_split(tmp_path, capsys, sample):
-    from conftest import write_kaggle_csv
-
-    write_kaggle_csv(tmp_path / "train.csv", sample[0][::500][:10], sample[1][::500][:10])  # one digit per class
+    frame = pd.DataFrame(sample[0][::500].reshape(10, -1), columns=data.PIXEL_COLUMNS)  # one digit per class
+    frame.insert(0, "label", sample[1][::500])
+    frame.to_csv(tmp_path / "train.csv", index=False)
     message = refused([*TRAIN, "--data-dir", str(tmp_path), "--out", str(tmp_path / "run")], capsys)
     assert "too few" in message
 
 
 def test_ctrl_c_during_start_up_exits_130_quietly(kaggle_dir, tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "cnnlearn", *TRAIN, "--data-dir", str(kaggle_dir), "--out",
-                                str(tmp_path / "run")], stderr=subprocess.PIPE, text=True, cwd=ROOT)
+                                str(tmp_path / "run")], stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as a shell starts it
     time.sleep(1.5)  # importing TensorFlow and reading the data
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)

@@ -565,8 +565,8 @@ def test_write_submission_failing_midway_keeps_old_file(tmp_path, monkeypatch):
     path = write_submission(LABELS, tmp_path / "submission.csv", expected_rows=None)
     before = path.read_bytes()
 
-    def broken_to_csv(self, f, *args, **kwargs):
-        f.write("ImageId,Label\n1,")
+    def broken_to_csv(self, target, *args, **kwargs):
+        Path(target).write_text("ImageId,Label\n1,")  # half a file, then the disk is full
         raise OSError("disk full")
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", broken_to_csv)
