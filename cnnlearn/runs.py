@@ -146,7 +146,8 @@ def _batches(images, labels, batch_size, seed, first, last):
 
     images = tf.convert_to_tensor(model_input(images))
     labels = tf.convert_to_tensor(one_hot(labels) if np.ndim(labels) == 1 else np.asarray(labels, np.float32))
-    orders = np.stack([np.random.default_rng([seed or 0, e]).permutation(len(images)) for e in range(first, last)])
+    epochs = range(first, max(last, first + 1))  # at least one: a run killed after its last epoch trains none
+    orders = np.stack([np.random.default_rng([seed or 0, e]).permutation(len(images)) for e in epochs])
     data = tf.data.Dataset.from_tensor_slices(orders).flat_map(
         lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
     return data.map(lambda i: (tf.gather(images, i), tf.gather(labels, i))).prefetch(tf.data.AUTOTUNE)

@@ -302,3 +302,18 @@ def test_mirrored_strategy_minibatch_close_to_one_device(mirrored_runs):
     mirrored, single = mirrored_runs["minibatch_mirrored"], mirrored_runs["minibatch_single"]
     np.testing.assert_allclose(mirrored["loss"][-1], single["loss"][-1], rtol=0.05)
     np.testing.assert_allclose(mirrored["val_loss"][-1], single["val_loss"][-1], rtol=0.05)
+
+
+def test_a_run_killed_after_its_last_epoch_finishes_without_training_again(sample, tmp_path, monkeypatch):
+    x_train, y_train, x_val, y_val = split(sample, 200)
+    def killed(self, logs=None):
+        raise Interrupted("killed once the last epoch is backed up, before Keras cleans up")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(keras.callbacks.BackupAndRestore, "on_train_end", killed)
+        with pytest.raises(Interrupted):
+            runs.fit(tiny(epochs=2), x_train, y_train, x_val, y_val, tmp_path, verbose=0)
+    before = pd.read_csv(tmp_path / "history.csv")
+    _, history = runs.fit(tiny(epochs=2), x_train, y_train, x_val, y_val, tmp_path, verbose=0)
+    pd.testing.assert_frame_equal(history, before)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["history.csv", "model.keras"]
