@@ -7,12 +7,12 @@ STAMP  := $(VENV)/.cnnlearn-installed
 NBVAL  := --nbval-lax --nbval-current-env --nbval-kernel-startup-timeout=120 \
           --nbval-cell-timeout=600 --nbval-sanitize-with=notebooks/sanitize.cfg
 
-.PHONY: setup test test-lib demo lab notebooks bench clean
+.PHONY: setup test test-lib demo lab book notebooks bench clean
 
-# Create .venv and install cnnlearn with its dev extra; redone only when pyproject.toml changes.
+# Create .venv and install cnnlearn with its dev and docs extras; redone only when pyproject.toml changes.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[dev,docs]"
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -29,6 +29,11 @@ demo: setup
 lab: setup
 	$(BIN)/jupyter lab notebooks/
 
+# The series as a website, from the committed notebooks (not executed), offline: docs/_build/html.
+book: setup
+	$(BIN)/python -m sphinx -n --keep-going -b html docs docs/_build/html
+	@echo "The book: open docs/_build/html/index.html in a browser"
+
 # Execute every notebook in place in full mode, so the committed copies show real outputs.
 notebooks: setup
 	cd notebooks && for nb in [0-9]*.ipynb; do \
@@ -38,4 +43,4 @@ notebooks: setup
 	done
 
 clean:
-	rm -rf $(VENV) .pytest_cache runs
+	rm -rf $(VENV) .pytest_cache runs docs/_build docs/notebooks docs/benchmarks docs/data

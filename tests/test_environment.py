@@ -69,16 +69,29 @@ def test_conda_lists_only_python_and_pip(conda_env):
     assert sorted(requirement_name(p) for p in conda_packages(conda_env)) == ["pip", "python"]
 
 
-def test_pip_installs_this_project_with_dev_extra_and_nothing_else(conda_env):
+def test_pip_installs_this_project_with_dev_and_docs_extras_and_nothing_else(conda_env):
+    """What `make setup` installs: the tests (dev) and the book (docs) need both."""
     entries = pip_section(conda_env)
     assert len(entries) == 1, f"the pip section must only install the project; got {entries}"
     entry = re.sub(r"\s+", " ", entries[0].strip())
-    assert re.fullmatch(r"(-e|--editable)[ =]?(['\"]?)\.\/?\[dev\]\2", entry), entry
+    match = re.fullmatch(r"(-e|--editable)[ =]?(['\"]?)\.\/?\[([\w, -]+)\]\2", entry)
+    assert match, entry
+    assert sorted(extra.strip() for extra in match.group(3).split(",")) == ["dev", "docs"], entry
+
+
+def test_makefile_installs_the_same_extras():
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"pip install .*-e \"\.\[dev,docs\]\"", makefile), "make setup should install .[dev,docs]"
 
 
 def test_dev_extra(pyproject):
     dev = {requirement_name(r) for r in pyproject["project"]["optional-dependencies"]["dev"]}
-    assert {"pytest", "nbval", "pyyaml"} <= dev
+    assert {"pytest", "nbval", "pyyaml", "selenium"} <= dev
+
+
+def test_docs_extra(pyproject):
+    docs = {requirement_name(r) for r in pyproject["project"]["optional-dependencies"]["docs"]}
+    assert {"sphinx", "myst-nb", "sphinx-book-theme", "sphinx-mathjax-offline", "beautifulsoup4"} <= docs
 
 
 def test_runtime_dependencies(pyproject):

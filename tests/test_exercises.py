@@ -50,3 +50,26 @@ def test_a_terminal_gets_plain_text(capsys):
     questions.ValueQuestion("q", "2 + 2?", 4, hint="add", solution="4").check(5)
     out = capsys.readouterr().out
     assert out == "Not yet: q: expected 4, got 5\n"
+
+
+def test_a_terminal_gets_the_solution_as_written(capsys):
+    code = "def f(x):\n    if x < 0:\n        return -x  # <- kept\n    return x"
+    questions.ValueQuestion("q", "?", 4, hint="h", solution=code).solution()
+    assert capsys.readouterr().out == f"Note: Solution to q:\n{code}\n"
+
+
+def test_jupyter_gets_the_solution_preformatted_so_its_indentation_shows(monkeypatch):
+    """HTML collapses the spaces that start a line: the solution goes in a <pre>, escaped.
+    (tests/test_jupyterlab.py checks what JupyterLab actually shows.)"""
+    import html
+    import re
+
+    shown = []
+    monkeypatch.setattr(questions, "_in_notebook", lambda: True)
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj.data))
+    code = "def f(x):\n    if x < 0:\n        return -x  # <- kept\n    return x"
+    questions.ValueQuestion("q", "?", 4, hint="h", solution=code).solution()
+    (text,) = shown
+    pre = re.fullmatch(r'<div style="color:#0969da"><b>Note:</b> Solution to q:</div><pre[^>]*>(.*)</pre>', text, re.S)
+    assert pre, text
+    assert "<-" not in pre.group(1) and html.unescape(pre.group(1)) == code

@@ -29,17 +29,24 @@ def _in_notebook():
     return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
 
 
-def _say(kind, message):
-    """Print a verdict: coloured in Jupyter, plain text in a terminal."""
+def _say(kind, message, code=None):
+    """Print a verdict: coloured in Jupyter, plain text in a terminal.
+
+    ``code`` (a solution) follows the message as preformatted text, so that its indentation and
+    line breaks show as written: HTML would otherwise collapse the spaces that start each line.
+    """
     colours = {"correct": "#1a7f37", "incorrect": "#cf222e", "info": "#0969da"}
     labels = {"correct": "Correct", "incorrect": "Not yet", "info": "Note"}
     if _in_notebook():
         from IPython.display import HTML, display
 
-        display(HTML(f'<div style="color:{colours[kind]}"><b>{labels[kind]}:</b> '
-                     f'{html.escape(message).replace(chr(10), "<br>")}</div>'))
+        text = (f'<div style="color:{colours[kind]}"><b>{labels[kind]}:</b> '
+                f'{html.escape(message).replace(chr(10), "<br>")}</div>')
+        if code is not None:
+            text += f'<pre style="white-space:pre-wrap; margin:0.4em 0 0">{html.escape(code)}</pre>'
+        display(HTML(text))
     else:
-        print(f"{labels[kind]}: {message}")
+        print(f"{labels[kind]}: {message}" + ("" if code is None else f"\n{code}"))
 
 
 def _not_attempted(answer):
@@ -63,7 +70,7 @@ class Question:
         _say("info", f"Hint for {self.name}: {self._hint}")
 
     def solution(self):
-        _say("info", f"Solution to {self.name}:\n{self._solution}")
+        _say("info", f"Solution to {self.name}:", code=self._solution)
 
     def check(self, answer=...):
         """Print a verdict on ``answer``; return True if it is right."""
