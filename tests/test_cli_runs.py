@@ -395,3 +395,27 @@ def test_exit_codes_are_documented_in_help(capsys):
     text = capsys.readouterr().out
     for code in ("0 ", "2 ", "3 ", "130 "):
         assert f"\n  {code}" in text
+
+
+def test_predict_averages_several_models(model_file, kaggle_dir, tmp_path):
+    from cnnlearn import evaluate
+
+    second = tmp_path / "second.keras"
+    training_model = keras.saving.load_model(model_file)
+    training_model.layers[-1].set_weights([w * 0.5 for w in training_model.layers[-1].get_weights()])
+    training_model.save(second)
+    out = tmp_path / "submission.csv"
+    assert cli.main(["predict", "--model", str(model_file), "--model", str(second), "--tta", "--input",
+                     str(kaggle_dir / "test.csv"), "--out", str(out)]) == 0
+    images, _ = data.load_kaggle_csv(kaggle_dir / "test.csv")
+    mean = sum(evaluate.predict_proba(keras.saving.load_model(m), images, tta=True) for m in (model_file, second)) / 2
+    np.testing.assert_array_equal(data.read_submission(out, expected_rows=40), mean.argmax(axis=1))
+
+
+def test_an_ensemble_with_one_mismatched_model_is_refused(model_file, kaggle_dir, tmp_path, capsys):
+    keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(5)]).save(
+        tmp_path / "five.keras")
+    message = refused(["predict", "--model", str(model_file), "--model", str(tmp_path / "five.keras"), "--input",
+                       str(kaggle_dir / "test.csv"), "--out", str(tmp_path / "s.csv")], capsys)
+    assert "five.keras" in message and "(None, 5)" in message
+    assert not (tmp_path / "s.csv").exists()
