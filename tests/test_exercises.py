@@ -6,7 +6,7 @@ import pytest
 
 from cnnlearn.exercises import questions
 
-TOPICS = ["convolution", "pooling", "dropout", "crossentropy", "annealer", "augmentation", "capstone"]
+TOPICS = ["convolution", "pooling", "dropout", "crossentropy", "annealer", "augmentation", "capstone", "beyond_digits"]
 MODULES = {topic: importlib.import_module(f"cnnlearn.exercises.{topic}") for topic in TOPICS}
 
 
