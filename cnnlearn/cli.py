@@ -71,7 +71,7 @@ def _files(folder):
 def _save_figure(figure, path):
     import matplotlib.pyplot as plt
 
-    from cnnlearn.runs import write_atomically
+    from cnnlearn.kaggle import write_atomically
 
     write_atomically(path, lambda p: figure.savefig(p, dpi=100, bbox_inches="tight"))
     plt.close(figure)
@@ -106,7 +106,7 @@ def train_command(args):
         if state == "finished":
             print(f"{out}: this run is already finished; nothing was changed. Its files: {_files(out)}")
             return 0
-        runs.write_atomically(out / "run.json", lambda p: p.write_text(json.dumps(run, indent=2) + "\n"))
+        data.write_atomically(out / "run.json", lambda p: p.write_text(json.dumps(run, indent=2) + "\n"))
         print(f"{'Resuming' if state == 'resume' else 'Training'} recipe '{recipe.name}' on {len(x_train):,} digits, "
               f"validating on {len(x_val):,}, {epochs} epochs; run folder: {out}")
         strategy = None
@@ -143,8 +143,8 @@ def train_command(args):
         if digits.test_images is not None:
             test_labels = evaluate.predict_labels(model, digits.test_images)
             data.write_submission(test_labels, out / "submission.csv", expected_rows=len(digits.test_images))
-        runs.write_atomically(out / "metrics.json", lambda p: p.write_text(json.dumps(metrics, indent=2) + "\n"))
-        runs.write_atomically(out / "run.json",
+        data.write_atomically(out / "metrics.json", lambda p: p.write_text(json.dumps(metrics, indent=2) + "\n"))
+        data.write_atomically(out / "run.json",
                               lambda p: p.write_text(json.dumps({**run, "finished": True}, indent=2) + "\n"))
     print(f"Validation accuracy {val_accuracy:.2%} after {len(history)} epochs in {seconds:.0f} s.")
     print(f"Run folder: {out}  ({_files(out)})")

@@ -14,7 +14,8 @@ import pandas as pd
 
 from cnnlearn import CnnlearnError
 from cnnlearn.kaggle import (  # noqa: F401  (Kaggle's formats, offered here too)
-    DATA_HELP, KAGGLE_TEST_ROWS, N_PIXELS, PIXEL_COLUMNS, load_kaggle_csv, read_submission, write_submission,
+    DATA_HELP, KAGGLE_TEST_ROWS, N_PIXELS, PIXEL_COLUMNS, load_kaggle_csv, read_submission, write_atomically,
+    write_submission,
 )
 
 N_CLASSES = 10
