@@ -85,6 +85,9 @@ exclude_patterns = ["_build", "**/.ipynb_checkpoints"]
 
 # Notebooks: the committed outputs, never executed here.
 nb_execution_mode = "off"
+# Notebook 10's widgets need a live kernel; their state is not replayed on the site (that would load
+# require.js and the widget manager from a CDN), and the notebook shows static figures beside them.
+nb_ipywidgets_js = {}
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_heading_anchors = 3
 # Pages made of README sections start below H1 or skip a level, as the README does.

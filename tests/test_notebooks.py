@@ -17,7 +17,7 @@ NOISE = re.compile(r"cuda|oneDNN|cpu_feature_guard|absl::|W0000|I0000|E0000|rebu
 EXPECTED = [
     "00_the_data", "01_your_first_networks", "02_convolution", "03_pooling", "04_dropout",
     "05_crossentropy_and_gradient_descent", "06_the_annealer", "07_augmentation", "08_digit_recognizer",
-    "09_beyond_digits",
+    "09_beyond_digits", "10_play",
 ]
 # What JupyterLab writes on save: anything else marks a notebook modified the moment it is opened.
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
