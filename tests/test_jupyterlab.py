@@ -54,6 +54,18 @@ def wait_for(condition, timeout, what, interval=0.5):
         time.sleep(interval)
 
 
+def open_notebook(driver, base, token, notebook):
+    """Open ``notebook`` in the JupyterLab at ``base``; wait until its cells show and its kernel is idle."""
+    driver.get(f"{base}/lab/tree/{notebook}?token={token}")
+    wait_for(lambda: driver.execute_script(
+        "return document.querySelectorAll('.jp-Notebook .jp-Cell .cm-content').length > 10"),
+        CELL_TIMEOUT, f"JupyterLab to show {notebook}")
+    wait_for(lambda: driver.execute_script(
+        "const s = document.querySelector('.jp-Notebook-ExecutionIndicator');"
+        "return s && s.getAttribute('data-status') === 'idle';"),
+        CELL_TIMEOUT, "the kernel to start")
+
+
 @pytest.fixture
 def jupyterlab(tmp_path):
     """JupyterLab on a free local port with a token, serving a copy of notebooks/; yields its base URL."""
@@ -180,15 +192,8 @@ def test_an_exercise_verdict_and_solution_render_in_jupyterlab(browser, jupyterl
 
     base, token = jupyterlab
     driver = browser
-    driver.get(f"{base}/lab/tree/{NOTEBOOK}?token={token}")
     try:
-        wait_for(lambda: driver.execute_script(
-            "return document.querySelectorAll('.jp-Notebook .jp-Cell .cm-content').length > 10"),
-            CELL_TIMEOUT, f"JupyterLab to show {NOTEBOOK}")
-        wait_for(lambda: driver.execute_script(
-            "const s = document.querySelector('.jp-Notebook-ExecutionIndicator');"
-            "return s && s.getAttribute('data-status') === 'idle';"),
-            CELL_TIMEOUT, "the kernel to start")
+        open_notebook(driver, base, token, NOTEBOOK)
         imports, exercise = cell_index(driver, IMPORT_LINE), cell_index(driver, EXERCISE_LINE)
 
         run_cell(driver, imports, 1)

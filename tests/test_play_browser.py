@@ -13,7 +13,9 @@ import time
 
 import pytest
 
-from test_jupyterlab import CELL_TIMEOUT, cell, jupyterlab, output_text, run_cell, wait_for  # noqa: F401
+from test_jupyterlab import (  # noqa: F401  (jupyterlab is a fixture)
+    CELL_TIMEOUT, cell, jupyterlab, open_notebook, output_text, run_cell, wait_for,
+)
 
 NOTEBOOK = "10_play.ipynb"
 PAD_LINE = "pad = Canvas("
@@ -44,15 +46,8 @@ def test_draw_a_digit_and_turn_a_kernel_knob_in_jupyterlab(browser, jupyterlab, 
     base, token = jupyterlab
     driver = browser
     started = time.monotonic()
-    driver.get(f"{base}/lab/tree/{NOTEBOOK}?token={token}")
     try:
-        wait_for(lambda: driver.execute_script(
-            "return document.querySelectorAll('.jp-Notebook .jp-Cell .cm-content').length > 10"),
-            CELL_TIMEOUT, f"JupyterLab to show {NOTEBOOK}")
-        wait_for(lambda: driver.execute_script(
-            "const s = document.querySelector('.jp-Notebook-ExecutionIndicator');"
-            "return s && s.getAttribute('data-status') === 'idle';"),
-            CELL_TIMEOUT, "the kernel to start")
+        open_notebook(driver, base, token, NOTEBOOK)
         cells = code_cells(driver)
         pad = next(i for i, is_pad, _ in cells if is_pad)
         knobs = next(i for i, _, is_knobs in cells if is_knobs)
