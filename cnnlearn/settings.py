@@ -28,5 +28,12 @@ def pick(full, fast):
 
 
 def mode():
-    """``"fast"`` or ``"full"``, for printing at the top of a notebook."""
+    """``"fast"`` or ``"full"``."""
     return "fast" if FAST else "full"
+
+
+def describe():
+    """One line for the top of a notebook: the mode, what it means, how to switch."""
+    if FAST:
+        return "Running in fast mode (CNNLEARN_FAST is set): a slice of the digits, few epochs."
+    return "Running in full mode: all the digits, all the epochs. CNNLEARN_FAST=1 gives a quick run."
