@@ -104,7 +104,7 @@ def build_baseline(batch_norm=False, dropout=0.5, name="keras_io_convnet"):
     return model
 
 
-def build_strided_cnn(width=32, dropout=0.4, name="strided_cnn"):
+def build_strided_cnn(width=32, dropout=0.4, batch_norm=True, name="strided_cnn"):
     """Batch normalization and learned downsampling (stride-2 convolutions).
 
     The design that averages about 99.6% on MNIST as a single model
@@ -115,18 +115,17 @@ def build_strided_cnn(width=32, dropout=0.4, name="strided_cnn"):
         Conv4 -> Flatten -> Dropout -> Dense(10, softmax)   4 ->  1,             4 x width
 
     each convolution followed by BatchNorm and ReLU. ``width`` scales every
-    layer: 32 is the full recipe, 16 a faster, smaller one.
+    layer: 32 is the full recipe, 16 a faster, smaller one. ``batch_norm=False``
+    leaves BatchNorm out (the convolutions get their biases back), to measure it.
     """
     model = keras.Sequential(name=name)
     model.add(keras.Input(INPUT_SHAPE, name="digits"))
     for block, n_filters in enumerate((width, 2 * width), start=1):
-        _conv(model, n_filters, 3, f"block{block}_conv1", batch_norm=True, padding="valid")
-        _conv(model, n_filters, 3, f"block{block}_conv2", batch_norm=True, padding="valid")
-        _conv(model, n_filters, 5, f"block{block}_down", batch_norm=True, strides=2)
+        _conv(model, n_filters, 3, f"block{block}_conv1", batch_norm, padding="valid")
+        _conv(model, n_filters, 3, f"block{block}_conv2", batch_norm, padding="valid")
+        _conv(model, n_filters, 5, f"block{block}_down", batch_norm, strides=2)
         model.add(layers.Dropout(dropout, name=f"block{block}_dropout"))
-    model.add(layers.Conv2D(4 * width, 4, padding="valid", use_bias=False, name="block3_conv"))
-    model.add(layers.BatchNormalization(momentum=0.9, name="block3_conv_bn"))
-    model.add(layers.Activation("relu", name="block3_conv_relu"))
+    _conv(model, 4 * width, 4, "block3_conv", batch_norm, padding="valid")
     model.add(layers.Flatten(name="flatten"))
     model.add(layers.Dropout(dropout, name="dropout"))
     model.add(layers.Dense(10, activation="softmax", name="output"))

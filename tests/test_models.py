@@ -146,6 +146,18 @@ def test_build_strided_cnn():
     assert model.get_layer("block3_conv").output.shape[1:] == (1, 1, 128)
 
 
+def test_build_strided_cnn_without_batch_norm():
+    with_bn, without = models.build_strided_cnn(), models.build_strided_cnn(batch_norm=False)
+    assert layer_types(without, keras.layers.BatchNormalization) == []
+    convs = layer_types(without, keras.layers.Conv2D)
+    assert all(conv.use_bias for conv in convs) and len(convs) == 7
+    # each BatchNorm held 4 numbers per filter; its convolution gets 1 bias per filter back
+    filters = sum(conv.filters for conv in convs)
+    assert with_bn.count_params() - without.count_params() == 4 * filters - filters
+    assert [layer.output.shape for layer in without.layers if "bn" not in layer.name] == \
+        [layer.output.shape for layer in with_bn.layers if "bn" not in layer.name]
+
+
 def test_build_strided_cnn_width():
     narrow, wide = models.build_strided_cnn(width=16), models.build_strided_cnn(width=32)
     assert narrow.count_params() < wide.count_params()
