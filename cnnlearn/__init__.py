@@ -12,6 +12,7 @@ TensorFlow's start-up quiet, unless you set ``TF_CPP_MIN_LOG_LEVEL``.
 - ``training``: seeds, the ``tf.data`` pipeline, callbacks
 - ``evaluate``: predictions, test-time augmentation, errors, loading models
 - ``plots``: the notebooks' figures
+- ``explain``: what the network looks at: Grad-CAM, saliency maps, occlusion
 - ``photos``: colour photos bundled in installed packages, digit scenes as image files, a folder check
 - ``drawing``: a drawing prepared the MNIST way (crop, fit 20x20, centre of mass)
 - ``recipes``, ``runs``, ``cli``: the ``cnnlearn`` command and its run folders
@@ -29,8 +30,8 @@ __version__ = "0.1.0"
 
 def __getattr__(name):
     # ``cnnlearn.models`` works after a bare ``import cnnlearn``; TensorFlow loads when first used.
-    if name in {"augment", "data", "drawing", "evaluate", "exercises", "kaggle", "models", "ops", "photos", "plots",
-                "recipes", "runs", "settings", "training"}:
+    if name in {"augment", "data", "drawing", "evaluate", "exercises", "explain", "kaggle", "models", "ops", "photos",
+                "plots", "recipes", "runs", "settings", "training"}:
         return importlib.import_module(f"cnnlearn.{name}")
     raise AttributeError(f"module 'cnnlearn' has no attribute {name!r}")
 
