@@ -1,5 +1,6 @@
 """How good is a trained model, and where does it go wrong?"""
 
+import logging
 from pathlib import Path
 from typing import NamedTuple
 
@@ -9,6 +10,10 @@ import sklearn.metrics
 
 from cnnlearn import CnnlearnError
 from cnnlearn.data import model_input
+
+# Predicting with several models in turn traces each one's predict step once per batch shape, and
+# TensorFlow then warns of "frequent retracing" on stderr: expected here, so the warning is dropped.
+logging.getLogger("tensorflow").addFilter(lambda record: "triggered tf.function retracing" not in record.getMessage())
 
 #: Test-time augmentation: the image itself and one-pixel shifts (down, up, right, left).
 TTA_SHIFTS = ((0, 0), (1, 0), (-1, 0), (0, 1), (0, -1))

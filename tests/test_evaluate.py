@@ -1,5 +1,8 @@
 """Tests for cnnlearn.evaluate: predictions, test-time augmentation, metrics, errors, loading models."""
 
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -55,6 +58,27 @@ def test_predict_labels(model, val):
     assert set(np.unique(predicted)) <= set(range(10))
     np.testing.assert_array_equal(predicted, evaluate.predict_proba(model, images).argmax(axis=1))
     assert evaluate.accuracy(labels, predicted) > 0.5  # the fixture model learned something
+
+
+def test_predicting_with_several_models_in_turn_prints_no_retracing_warning():
+    # In a fresh process, as in a notebook: three models, each predicting with and without TTA, made
+    # TensorFlow print "... triggered tf.function retracing" twice on stderr before evaluate filtered it.
+    script = """
+import cnnlearn, keras, numpy as np
+from cnnlearn import evaluate
+x = np.random.default_rng(0).random((500, 28, 28, 1)).astype("float32")
+networks = [keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3), keras.layers.Flatten(),
+                              keras.layers.Dense(10, activation="softmax")]) for _ in range(3)]
+for network in networks:
+    network.compile(loss="categorical_crossentropy")
+for tta in (False, True):
+    for network in networks:
+        evaluate.predict_proba(network, x, tta=tta)
+print("predicted")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "predicted" in done.stdout, done.stderr
+    assert "retracing" not in done.stderr
 
 
 def test_tta(model, val):
