@@ -5,7 +5,9 @@
 - ``q3`` the feature maps' shape before GlobalAveragePooling2D, for an image of any size (a value)
 - ``q4`` resize, crop or pad: which for small objects, and why (a thought)
 
-Each solution is real code below (``_..._solution``); ``solution()`` prints its source.
+Each solution is real code below (``_..._solution``); ``solution()`` prints its source under the
+public name the notebook uses, followed by the ``answer = ...`` line that the exercise cell checks, so
+that it runs as pasted into that cell.
 """
 
 import numpy as np
@@ -41,7 +43,7 @@ q1 = ValueQuestion(
     "(input shape (None, None, 3))?",
     expected=_colour_weights_solution(),
     hint="kernel_h x kernel_w x in_channels x filters, plus one bias per filter (ops.conv2d_params).",
-    solution=source_of(_colour_weights_solution, "colour_weights") + "\ncolour_weights()  # 1216",
+    solution=source_of(_colour_weights_solution, "colour_weights") + "\n\nanswer = colour_weights()  # 1216",
     diagnose=_diagnose_colour_weights,
 )
 
@@ -77,7 +79,7 @@ q2 = FunctionQuestion(
     cases=[((_rng.normal(size=(3, 3, 1, 4)),), {}), ((_rng.normal(size=(5, 5, 1, 2)),), {}),
            ((_rng.normal(size=(3, 3, 1, 1)),), {})],
     hint="np.repeat(kernel, 3, axis=2), then think about what the sum over the three channels does.",
-    solution=source_of(_grey_to_rgb_solution, "grey_to_rgb"),
+    solution=source_of(_grey_to_rgb_solution, "grey_to_rgb") + "\n\nanswer = grey_to_rgb",
     diagnose=_diagnose_grey_to_rgb,
 )
 
@@ -116,7 +118,7 @@ q3 = ValueQuestion(
     "that GlobalAveragePooling2D averages (height, width, channels)?",
     expected=_maps_shape_solution(),
     hint="n - 3 + 1 for the convolution, then // 2 for the pooling; the channels are the filters.",
-    solution=source_of(_maps_shape_solution, "maps_shape") + "\nmaps_shape()  # (24, 34, 32)",
+    solution=source_of(_maps_shape_solution, "maps_shape") + "\n\nanswer = maps_shape()  # (24, 34, 32)",
     diagnose=_diagnose_maps_shape,
 )
 
@@ -132,4 +134,12 @@ q4 = ThoughtQuestion(
              "much. A centre crop keeps full detail but may cut the object out. Better: tiles (crops) of the "
              "full-resolution image, each classified, or a model that accepts larger inputs (global average "
              "pooling), or a detector that finds where the object is first.",
+    rubric=[
+        "Resizing 4000x3000 to 224x224 shrinks everything about 15 times: the object becomes a couple of "
+        "dozen pixels across and its details are lost.",
+        "Padding keeps the aspect ratio but shrinks the image just as much; a crop keeps full detail but "
+        "may cut the object out.",
+        "An alternative that keeps the detail: classify tiles of the full-resolution image, or use a model "
+        "that takes larger inputs (global average pooling), or find the object first (a detector).",
+    ],
 )

@@ -1,8 +1,9 @@
-"""The four kinds of exercise question and how they report.
+"""The five kinds of exercise question and how they report.
 
 Each question has ``check(answer)``, ``hint()`` and ``solution()``. A
 subclass only decides whether an answer is right and, when it is not, what
-to tell the learner: its ``_verdict(answer)`` returns ``(ok, message)``.
+to tell the learner: its ``_verdict(answer)`` returns ``(ok, message)``, with
+``ok`` None for an answer that is "not attempted yet" (shown as a neutral note).
 """
 
 import html
@@ -75,14 +76,14 @@ class Question:
     def check(self, answer=...):
         """Print a verdict on ``answer``; return True if it is right."""
         if _not_attempted(answer):
-            _say("info", f"{self.name} is not attempted yet: replace the ... with your answer.")
-            return False
-        try:
-            ok, message = self._verdict(answer)
-        except Exception as e:  # the learner's code failed: say so, don't crash the notebook
-            ok, message = False, f"your answer raised {type(e).__name__}: {e}"
-        _say("correct" if ok else "incorrect", message)
-        return ok
+            ok, message = None, f"{self.name} is not attempted yet: replace the ... with your answer."
+        else:
+            try:
+                ok, message = self._verdict(answer)
+            except Exception as e:  # the learner's code failed: say so, don't crash the notebook
+                ok, message = False, f"{self.name}: your answer raised {type(e).__name__}: {e}"
+        _say({True: "correct", False: "incorrect", None: "info"}[ok], message)
+        return bool(ok)
 
     def _verdict(self, answer):
         raise NotImplementedError
@@ -91,8 +92,8 @@ class Question:
 class ValueQuestion(Question):
     """A number, a shape, a label or an array, compared with a tolerance.
 
-    ``diagnose(answer)`` may return a specific message for a likely mistake
-    (e.g. "did you pad?"), or None.
+    Also the way to collect a number worked out by hand before running the code (a weight count).
+    ``diagnose(answer)`` may return a specific message for a likely mistake (e.g. "did you pad?"), or None.
     """
 
     def __init__(self, name, prompt, expected, hint, solution, tolerance=1e-6, diagnose=None):
@@ -126,9 +127,9 @@ class ValueQuestion(Question):
 class FunctionQuestion(Question):
     """A function the learner writes, checked against a reference on several inputs.
 
-    ``cases`` is a list of ``(args, kwargs)``; each is run through both
-    functions and the results compared (shape first, then values).
-    ``diagnose(args, kwargs, got)`` may name a likely mistake when they differ.
+    ``cases`` is a list of ``(args, kwargs)``; each is run through both functions and the results
+    compared (shape first, then values). A stub that returns None on the first case is "not attempted
+    yet". ``diagnose(args, kwargs, got)`` may name a likely mistake when they differ.
     """
 
     def __init__(self, name, prompt, reference, cases, hint, solution, atol=1e-4, diagnose=None):
@@ -144,13 +145,15 @@ class FunctionQuestion(Question):
     def _verdict(self, answer):
         if not callable(answer):
             return False, f"{self.name}: expected a function, got {type(answer).__name__}"
-        for args, kwargs in self.cases:
+        for i, (args, kwargs) in enumerate(self.cases):
             expected = np.asarray(self.reference(*args, **kwargs))
             got = answer(*args, **kwargs)
             case = self.describe(args, kwargs)
+            if got is None and i == 0:
+                return None, (f"{self.name} is not attempted yet: your function returns None (an untouched stub, "
+                               "or a missing return).")
             if got is None:
-                return False, (f"{self.name}: your function returned None for input {case}: "
-                               "not attempted yet, or a missing return?")
+                return False, f"{self.name}: your function returned None for input {case}: a missing return?"
             if _shape(got) != expected.shape:
                 message = f"for input {case}: expected output shape {expected.shape}, got {_shape(got)}"
                 specific = self.diagnose(args, kwargs, got) if self.diagnose else None
@@ -163,12 +166,27 @@ class FunctionQuestion(Question):
         return True, f"{self.name}: your function matches on all {len(self.cases)} test inputs."
 
 
-class ModelQuestion(Question):
-    """A Keras model with the asked-for layers (in order) and number of weights."""
+def activation_name(layer):
+    """The name of a layer's activation ("relu", "softmax", "linear", ...), or None if it has none."""
+    activation = getattr(layer, "activation", None)
+    if activation is None:
+        return None
+    if isinstance(activation, str):
+        return activation
+    return getattr(activation, "__name__", None) or layer.get_config().get("activation")
 
-    def __init__(self, name, prompt, layer_types, hint, solution, params=None, output_shape=(None, 10)):
+
+class ModelQuestion(Question):
+    """A Keras model with the asked-for layers (in order), activations and number of weights.
+
+    ``activations`` has one entry per layer: its activation's name, or None for a layer without one.
+    """
+
+    def __init__(self, name, prompt, layer_types, hint, solution, params=None, output_shape=(None, 10),
+                 activations=None):
         super().__init__(name, prompt, hint, solution)
         self.layer_types, self.params, self.output_shape = list(layer_types), params, output_shape
+        self.activations = None if activations is None else list(activations)
 
     def _verdict(self, answer):
         import keras
@@ -178,6 +196,11 @@ class ModelQuestion(Question):
         types = [type(layer).__name__ for layer in answer.layers]
         if types != self.layer_types:
             return False, f"{self.name}: expected layers {self.layer_types}, got {types}"
+        for i, (layer, expected) in enumerate(zip(answer.layers, self.activations or [])):
+            got = activation_name(layer)
+            if (got or "").lower() != (expected or "").lower():
+                return False, (f"{self.name}: layer {i} ({types[i]}) should have activation {expected!r}, "
+                               f"got {got!r}")
         if self.output_shape is not None and tuple(answer.output_shape) != self.output_shape:
             return False, f"{self.name}: expected output shape {self.output_shape}, got {tuple(answer.output_shape)}"
         if self.params is not None and answer.count_params() != self.params:
@@ -187,12 +210,44 @@ class ModelQuestion(Question):
 
 
 class ThoughtQuestion(Question):
-    """A question to think about: no checker, only a solution to compare with."""
+    """A question to think about: the answer is not graded. ``check`` records it and shows the
+    ``rubric`` (the points a good answer makes) to compare with, then the model answer."""
 
-    def __init__(self, name, prompt, solution, hint="Reread the section above; then write a sentence or two."):
+    def __init__(self, name, prompt, solution, rubric=None,
+                 hint="Reread the section above; then write a sentence or two."):
         super().__init__(name, prompt, hint, solution)
+        self.rubric, self.answer = list(rubric or []), None
+
+    def check(self, answer=...):
+        """Show the self-check list and the model answer; return True once an answer is written."""
+        if _not_attempted(answer):
+            return super().check(answer)
+        if not isinstance(answer, str) or not answer.strip():
+            _say("info", f"{self.name} is not attempted yet: write your answer as a sentence in a string.")
+            return False
+        self.answer = answer
+        points = "".join(f"\n  \u2022 {point}" for point in self.rubric)
+        compare = f"the points a good answer makes:{points}\nA model answer" if points else "a model answer"
+        _say("info", f"{self.name}: your answer is recorded. There is no single right answer: compare it with "
+                     f"{compare}: {self._solution}")
+        return True
+
+
+class ExperimentQuestion(Question):
+    """A training experiment with a measurable target.
+
+    ``measure(answer)`` trains something small and seeded and returns a dict of named numbers;
+    ``passes(measured)`` says whether they meet ``target``, a one-line statement of the goal.
+    """
+
+    def __init__(self, name, prompt, measure, passes, target, hint, solution):
+        super().__init__(name, prompt, hint, solution)
+        self.measure, self.passes, self.target = measure, passes, target
 
     def _verdict(self, answer):
-        if not isinstance(answer, str) or not answer.strip():
-            return False, f"{self.name}: write your answer as a sentence in a string"
-        return True, f"{self.name}: noted. There is no single right answer: compare yours with {self.name}.solution()."
+        measured = self.measure(answer)
+        numbers = ", ".join(f"{key} = {value:.4g}" if isinstance(value, (float, np.floating)) else f"{key} = {value}"
+                            for key, value in measured.items())
+        if self.passes(measured):
+            return True, f"{self.name}: measured {numbers}: target met ({self.target})."
+        return False, f"{self.name}: measured {numbers}; the target: {self.target}."
