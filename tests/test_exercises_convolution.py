@@ -4,10 +4,12 @@ import keras
 import numpy as np
 import pytest
 
-from cnnlearn import ops
+from cnnlearn import data, models, ops, plots, settings, training
 from cnnlearn.exercises import convolution as ex
+from cnnlearn.exercises.questions import ThoughtQuestion
 
-QUESTIONS = [ex.q1, ex.q2, ex.q3, ex.q4, ex.q5]
+QUESTIONS = [ex.q1, ex.q2, ex.q3, ex.q4, ex.q5, ex.q6, ex.q7]
+CODE_SOLUTIONS = [q for q in QUESTIONS if not isinstance(q, ThoughtQuestion)]
 
 
 def verdict(capsys, question, answer):
@@ -15,17 +17,33 @@ def verdict(capsys, question, answer):
     return ok, capsys.readouterr().out
 
 
-def test_solutions_print_their_source(capsys):
-    for question, function in [(ex.q1, ex._q1_solution), (ex.q2, ex._my_conv2d_solution),
-                               (ex.q3, ex._q3_solution), (ex.q4, ex._q4_solution)]:
-        question.solution()
-        assert f"def {function.__name__}(" in capsys.readouterr().out
+def notebook_namespace():
+    """What notebook 02's exercise cells can use: its imports and ``ex``."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    import tensorflow as tf
+
+    return {"keras": keras, "np": np, "plt": plt, "pd": pd, "tf": tf, "data": data, "models": models, "ops": ops,
+            "plots": plots, "settings": settings, "training": training, "ex": ex}
+
+
+@pytest.mark.parametrize("question", CODE_SOLUTIONS, ids=lambda q: q.name)
+def test_each_printed_solution_runs_as_pasted_and_passes(question, capsys):
+    question.solution()
+    printed = capsys.readouterr().out
+    code = printed.split("\n", 1)[1]  # after "Note: Solution to qN:"
+    assert "_solution" not in code and "_q" not in code, "the solution shows a private name"
+    assert f"ex.{question.name}.check(" in code
+    exec(compile(code, f"<{question.name} solution>", "exec"), notebook_namespace())
+    out = capsys.readouterr().out
+    assert out.startswith(f"Correct: {question.name}"), out
 
 
 # q1: output shape ------------------------------------------------------------
 
 def test_q1_solution(capsys):
     assert ex._q1_solution() == (ops.output_size(28, 3), ops.output_size(28, 3)) == (26, 26)
+    assert ex._q1_solution(28, 5) == (ops.output_size(28, 5),) * 2
     assert verdict(capsys, ex.q1, ex._q1_solution())[0]
     assert verdict(capsys, ex.q1, [26, 26])[0]
 
@@ -89,7 +107,7 @@ def _forgot_return(image, kernel, stride=1, padding="valid"):
     (_no_stride, "did you move the window 2 pixels at a time?"),
     (_centred_padding, "values differ"),
     (_flipped_kernel, "values differ"),
-    (_forgot_return, "missing return?"),
+    (_forgot_return, "not attempted yet: your function returns None (an untouched stub, or a missing return)"),
     (np.zeros((26, 26)), "expected a function"),
 ])
 def test_q2_mistakes(capsys, answer, message):
@@ -111,6 +129,7 @@ def test_q3_solution(capsys):
     layer = keras.layers.Conv2D(64, 3)
     layer.build((None, 28, 28, 32))
     assert ex._q3_solution() == ops.conv2d_params(3, 32, 64) == layer.count_params() == 18_496
+    assert ex._q3_solution(5, 1, 16) == ops.conv2d_params(5, 1, 16)
     assert verdict(capsys, ex.q3, 18_496)[0]
 
 
@@ -126,36 +145,117 @@ def test_q3_mistakes(capsys, answer, message):
     assert not ok and message in out
 
 
-# q4: the smallest CNN --------------------------------------------------------
+# q4: the smallest CNN's weights, counted before building it --------------------
 
-def test_q4_solution(capsys):
-    model = ex._q4_solution()
-    assert model.count_params() == ex.q4.params == 15_770
-    assert verdict(capsys, ex.q4, model)[0]
+def test_q4_count_is_keras_count(capsys):
+    assert ex._q4_solution() == ex._q5_solution().count_params() == ex.q5.params == 15_770
+    assert ex._q4_solution(filters=4, kernel_size=5) == ex._one_conv_network(4, 5).count_params()
+    assert verdict(capsys, ex.q4, 15_770)[0]
 
 
-def test_q4_valid_padding_gives_the_wrong_count(capsys):
+@pytest.mark.parametrize("answer, message", [
+    (80, "the convolution alone"),
+    (15_690, "the Dense layer alone"),
+    (13_610, "'valid' padding"),
+    (62_810, "stride 2 halves each side"),
+    (15_752, "count the biases too"),
+    (15_760, "count the biases too"),
+    (15_771, "expected 15770"),
+    ("15770", "a whole number"),
+])
+def test_q4_mistakes(capsys, answer, message):
+    ok, out = verdict(capsys, ex.q4, answer)
+    assert not ok and message in out
+
+
+# q5: the smallest CNN --------------------------------------------------------
+
+def test_q5_solution(capsys):
+    ok, out = verdict(capsys, ex.q5, ex._q5_solution())
+    assert ok and "15,770 weights" in out
+
+
+def test_q5_valid_padding_gives_the_wrong_count(capsys):
     model = keras.Sequential([
         keras.Input((28, 28, 1)),
         keras.layers.Conv2D(8, 3, strides=2, activation="relu"),  # padding="valid": 13x13 maps
         keras.layers.Flatten(),
         keras.layers.Dense(10, activation="softmax"),
     ])
-    ok, out = verdict(capsys, ex.q4, model)
+    ok, out = verdict(capsys, ex.q5, model)
     assert not ok and "13,610 weights; expected 15,770" in out
 
 
-def test_q4_missing_flatten(capsys):
+def test_q5_missing_flatten(capsys):
     model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(8, 3, strides=2, padding="same"),
                               keras.layers.Dense(10, activation="softmax")])
-    ok, out = verdict(capsys, ex.q4, model)
+    ok, out = verdict(capsys, ex.q5, model)
     assert not ok and "expected layers ['Conv2D', 'Flatten', 'Dense']" in out
 
 
-# q5: thought -----------------------------------------------------------------
+def test_q5_missing_relu(capsys):
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(8, 3, strides=2, padding="same"),
+                              keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    ok, out = verdict(capsys, ex.q5, model)
+    assert not ok and "layer 0 (Conv2D) should have activation 'relu', got 'linear'" in out
 
-def test_q5(capsys):
-    ok, out = verdict(capsys, ex.q5, "Fewer weights, and an edge is an edge anywhere.")
-    assert ok and "solution()" in out
-    ok, out = verdict(capsys, ex.q5, "   ")
+
+# q6: thought -----------------------------------------------------------------
+
+def test_q6_shows_the_rubric_and_never_says_correct(capsys):
+    assert len(ex.q6.rubric) >= 3
+    ok, out = verdict(capsys, ex.q6, "Fewer weights, and an edge is an edge anywhere.")
+    assert ok and "Correct" not in out and "translation equivariance" in out
+    assert all(point in out for point in ex.q6.rubric)
+    ok, out = verdict(capsys, ex.q6, "   ")
     assert not ok and "sentence" in out
+
+
+# q7: experiment --------------------------------------------------------------
+
+def test_q7_a_poor_choice_misses_the_accuracy_target(capsys):
+    ok, out = verdict(capsys, ex.q7, {"filters": 2, "kernel_size": 3})  # within the budget, too few filters
+    assert not ok and "weights = 3950" in out and "the target: fewer than 8,000 weights" in out
+
+
+def test_q7_the_weight_budget_counts():
+    assert not ex.q7.passes({"weights": 15_770, "validation accuracy": 0.95})  # q5's model: too many weights
+    assert not ex.q7.passes({"weights": 7_954, "validation accuracy": 0.85})
+    assert ex.q7.passes({"weights": 7_954, "validation accuracy": 0.88})
+    assert ex._one_conv_network(8, 3).count_params() >= ex.MAX_WEIGHTS > ex._one_conv_network(4, 5).count_params()
+
+
+@pytest.mark.parametrize("answer, message", [
+    ({"filters": 4}, "answer with a dict"),
+    ((4, 5), "answer with a dict"),
+    ({"filters": 4.0, "kernel_size": 5}, "filters should be a whole number from 1 to 32"),
+    ({"filters": 4, "kernel_size": 0}, "kernel_size should be a whole number from 1 to 28"),
+    ({"filters": 100, "kernel_size": 3}, "filters should be a whole number from 1 to 32"),
+])
+def test_q7_malformed_answers_are_reported_without_training(capsys, monkeypatch, answer, message):
+    monkeypatch.setattr("keras.Model.fit", lambda *a, **k: pytest.fail("no training on a malformed answer"))
+    ok, out = verdict(capsys, ex.q7, answer)
+    assert not ok and message in out
+
+
+# the notebook ---------------------------------------------------------------
+
+def notebook_02_cells():
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "notebooks" / "02_convolution.ipynb"
+    return json.loads(path.read_text())["cells"]
+
+
+def test_notebook_02_has_an_exercise_cell_for_every_question():
+    code = "\n".join("".join(c["source"]) for c in notebook_02_cells() if c["cell_type"] == "code")
+    for question in QUESTIONS:
+        assert f"ex.{question.name}.check(" in code and f"# ex.{question.name}.solution()" in code
+
+
+def test_notebook_02_states_q7s_target_as_measured():
+    text = "\n".join("".join(c["source"]) for c in notebook_02_cells() if c["cell_type"] == "markdown")
+    q7 = text[text.index("**q7.**"):]
+    assert f"{ex.MAX_WEIGHTS:,} weights" in q7 and f"at least {ex.TARGET_ACCURACY}" in q7
+    assert f"for {ex.EPOCHS} epochs on 2,000" in q7

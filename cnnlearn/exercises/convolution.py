@@ -3,27 +3,31 @@
 - ``q1``: the output shape of a 3x3 "valid" convolution on a 28x28 digit (value)
 - ``q2``: write ``my_conv2d`` for one grey image, with stride and padding (function)
 - ``q3``: the number of weights of ``Conv2D(64, 3)`` on 32 input channels (value)
-- ``q4``: build the smallest CNN: one strided convolution and a classifier (Keras model)
-- ``q5``: why one kernel for every position? (thought)
+- ``q4``: the number of weights of the smallest CNN, worked out before building it (value)
+- ``q5``: build that smallest CNN: one strided convolution and a classifier (Keras model)
+- ``q6``: why one kernel for every position? (thought)
+- ``q7``: choose the filters and kernel size of a one-convolution network under a weight budget (experiment)
 
 Each solution below is real code, tested in ``tests/test_exercises_convolution.py``;
-``solution()`` prints its source.
+``solution()`` prints it under the names the notebook uses, ready to paste into the exercise's cell.
 """
 
+import functools
 
 import numpy as np
 
-from cnnlearn import ops
-from cnnlearn.exercises.questions import FunctionQuestion, ModelQuestion, ThoughtQuestion, ValueQuestion, source_of
+from cnnlearn import data, ops
+from cnnlearn.exercises.questions import (ExperimentQuestion, FunctionQuestion, ModelQuestion, ThoughtQuestion,
+                                          ValueQuestion, source_of)
 
 
 # --------------------------------------------------------------------------
 # q1: output shape
 # --------------------------------------------------------------------------
 
-def _q1_solution():
-    n, k = 28, 3
-    return (n - k + 1, n - k + 1)  # a 3x3 window fits in 26 positions along each axis
+def _q1_solution(n=28, k=3):
+    # a k x k window fits in n - k + 1 positions along each axis ("valid": no padding, stride 1)
+    return (n - k + 1, n - k + 1)
 
 
 def _q1_diagnose(answer):
@@ -47,7 +51,8 @@ q1 = ValueQuestion(
     "What is the (height, width) of each output feature map?",
     expected=_q1_solution(),
     hint="Count the positions where a 3x3 window fits entirely inside 28 pixels; ops.output_size says the same.",
-    solution="'valid' means no padding: the window must fit inside the image.\n\n" + source_of(_q1_solution),
+    solution="# 'valid' means no padding: the window must fit inside the image.\n"
+             + source_of(_q1_solution, "output_shape") + "\n\nanswer = output_shape(28, 3)  # (26, 26)\nex.q1.check(answer);",
     diagnose=_q1_diagnose,
 )
 
@@ -124,7 +129,7 @@ q2 = FunctionQuestion(
     hint="Pad first (for 'same', np.pad with the total padding per axis split as total // 2 before, the rest after; "
          "the total is (out - 1) * stride + kernel - n). Then out[i, j] is the sum of "
          "image[i*stride : i*stride + k_h, j*stride : j*stride + k_w] * kernel.",
-    solution=source_of(_my_conv2d_solution),
+    solution=source_of(_my_conv2d_solution, "my_conv2d") + "\n\nex.q2.check(my_conv2d);",
     diagnose=_q2_diagnose,
 )
 
@@ -133,9 +138,9 @@ q2 = FunctionQuestion(
 # q3: counting weights
 # --------------------------------------------------------------------------
 
-def _q3_solution():
-    kernel_size, in_channels, filters = 3, 32, 64
-    return kernel_size * kernel_size * in_channels * filters + filters  # one bias per filter
+def _q3_solution(kernel_size=3, in_channels=32, filters=64):
+    # each filter: a kernel_size x kernel_size window on every input channel, plus one bias
+    return kernel_size * kernel_size * in_channels * filters + filters
 
 
 def _q3_diagnose(answer):
@@ -160,16 +165,60 @@ q3 = ValueQuestion(
     expected=_q3_solution(),
     hint="Each of the 64 filters is a 3x3 window over all 32 input channels, plus one bias. "
          "Check your count with ops.conv2d_params or layer.count_params().",
-    solution=source_of(_q3_solution),
+    solution=source_of(_q3_solution, "conv_weights") + "\n\nanswer = conv_weights(3, 32, 64)  # 18,496\n"
+             "ex.q3.check(answer);",
     diagnose=_q3_diagnose,
 )
 
 
 # --------------------------------------------------------------------------
-# q4: the smallest CNN
+# q4: the smallest CNN's weights, worked out before building it
 # --------------------------------------------------------------------------
 
-def _q4_solution():
+def _q4_solution(size=28, kernel_size=3, filters=8, strides=2, classes=10):
+    conv = kernel_size * kernel_size * 1 * filters + filters  # one grey input channel: 80
+    side = -(-size // strides)  # padding="same": ceil(28 / 2) = 14
+    dense = side * side * filters * classes + classes  # Flatten gives 14 * 14 * 8 = 1,568 values: 15,690
+    return conv + dense
+
+
+def _q4_diagnose(answer):
+    if isinstance(answer, bool) or not isinstance(answer, (int, np.integer)):
+        return "give a whole number"
+    conv, dense_inputs = 3 * 3 * 8 + 8, 14 * 14 * 8
+    if answer == conv:
+        return "that is the convolution alone: the Dense layer after it has far more weights"
+    if answer == dense_inputs * 10 + 10:
+        return "that is the Dense layer alone: add the convolution's 3 * 3 * 8 + 8"
+    if answer == 3 * 3 * 8 + 13 * 13 * 8 * 10 + 10 + 8:
+        return "that is for 13x13 maps ('valid' padding); with padding='same' and stride 2 they are 14x14"
+    if answer == 3 * 3 * 8 + 28 * 28 * 8 * 10 + 10 + 8:
+        return "that is for 28x28 maps: stride 2 halves each side, to 14x14"
+    if answer in (3 * 3 * 8 + dense_inputs * 10, 3 * 3 * 8 + dense_inputs * 10 + 10, conv + dense_inputs * 10):
+        return "count the biases too: one per filter in the convolution, one per output in the Dense layer"
+    return None
+
+
+q4 = ValueQuestion(
+    "q4",
+    "Before building it (q5): how many weights, biases included, does this model have? "
+    "Conv2D(8, 3, strides=2, padding='same', activation='relu') on 28x28x1 digits, then Flatten, "
+    "then Dense(10, activation='softmax').",
+    expected=_q4_solution(),
+    hint="The convolution: 8 kernels of 3x3x1, plus 8 biases. Its maps are ceil(28 / 2) = 14 pixels a side, "
+         "8 of them: Flatten hands 14 * 14 * 8 values to the Dense layer, which has a weight for each value "
+         "and each of its 10 outputs, plus 10 biases.",
+    solution=source_of(_q4_solution, "smallest_cnn_weights")
+             + "\n\nanswer = smallest_cnn_weights()  # 80 + 15,690 = 15,770\nex.q4.check(answer);",
+    diagnose=_q4_diagnose,
+)
+
+
+# --------------------------------------------------------------------------
+# q5: the smallest CNN
+# --------------------------------------------------------------------------
+
+def _q5_solution():
     import keras
 
     return keras.Sequential([
@@ -180,25 +229,25 @@ def _q4_solution():
     ])
 
 
-q4 = ModelQuestion(
-    "q4",
+q5 = ModelQuestion(
+    "q5",
     "Build a keras.Sequential model for 28x28x1 digits: one Conv2D with 8 filters of 3x3, stride 2, "
     "padding='same' and activation='relu'; then Flatten; then Dense(10, activation='softmax'). "
-    "Before you run it: how many weights will it have?",
+    "check prints its number of weights: the count you worked out in q4?",
     layer_types=["Conv2D", "Flatten", "Dense"],
-    params=(3 * 3 * 1 * 8 + 8) + (14 * 14 * 8 * 10 + 10),  # conv + dense
+    activations=["relu", None, "softmax"],
+    params=_q4_solution(),
     hint="Start with keras.Input((28, 28, 1)). The convolution gives 14x14x8 maps: 1,568 values for the Dense layer.",
-    solution="Conv2D: 3*3*1*8 + 8 = 80 weights. Flatten: 14*14*8 = 1,568 values. "
-             "Dense: 1,568*10 + 10 = 15,690 weights.\n\n" + source_of(_q4_solution),
+    solution=source_of(_q5_solution, "smallest_cnn") + "\n\nanswer = smallest_cnn()\nex.q5.check(answer);",
 )
 
 
 # --------------------------------------------------------------------------
-# q5: weight sharing
+# q6: weight sharing
 # --------------------------------------------------------------------------
 
-q5 = ThoughtQuestion(
-    "q5",
+q6 = ThoughtQuestion(
+    "q6",
     "A Conv2D layer uses the same kernel at every position of the image; a Dense layer has separate weights "
     "for every input-output pair. Give two reasons why sharing one kernel across positions suits digits. "
     "(Answer as a string.)",
@@ -209,5 +258,82 @@ q5 = ThoughtQuestion(
              "left and at the bottom right. Sharing the kernel means what is learned in one place is used "
              "everywhere, and a digit shifted by a few pixels gives the same feature map, shifted "
              "(translation equivariance).",
+    rubric=[
+        "Far fewer weights: a kernel's count (k * k * channels + 1 per filter) does not grow with the image, "
+        "where a Dense layer needs one per input-output pair",
+        "Fewer weights to learn from a few thousand digits: less to fit, less to overfit",
+        "A stroke or an edge looks the same wherever it is, so a detector learned in one place is useful everywhere",
+        "A shifted digit gives the same feature map, shifted (translation equivariance)",
+    ],
     hint="Think of the weight counts computed in the notebook, and of the same digit written a little further left.",
+)
+
+
+# --------------------------------------------------------------------------
+# q7: an experiment: filters and kernel size under a weight budget
+# --------------------------------------------------------------------------
+
+EPOCHS = 3  # q7's training: three passes over the 2,000 digits
+MAX_WEIGHTS = 8_000
+TARGET_ACCURACY = 0.86
+
+
+@functools.lru_cache(maxsize=1)
+def _q7_digits():
+    """2,000 training digits and the 500 validation digits of the bundled sample, seeded: uint8 images, int labels."""
+    digits = data.load_digits(source="sample", verbose=False)
+    x_train, y_train, x_val, y_val = data.train_val_split(digits.images, digits.labels, seed=0)
+    x_few, y_few = data.subsample(x_train, y_train, 2000, seed=0)
+    return x_few, y_few, x_val, y_val
+
+
+def _one_conv_network(filters, kernel_size):
+    """q7's network: q5's smallest CNN with the filters and kernel size as the learner chooses."""
+    import keras
+
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        keras.layers.Conv2D(filters, kernel_size, strides=2, padding="same", activation="relu"),
+        keras.layers.Flatten(),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+
+
+def _q7_measure(answer):
+    if not isinstance(answer, dict) or set(answer) != {"filters", "kernel_size"}:
+        raise ValueError('answer with a dict: {"filters": 8, "kernel_size": 3}, your numbers in place of these')
+    for key, largest in [("filters", 32), ("kernel_size", 28)]:
+        value = answer[key]
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= largest:
+            raise ValueError(f"{key} should be a whole number from 1 to {largest}, got {value!r}")
+    from cnnlearn import training
+
+    x_few, y_few, x_val, y_val = _q7_digits()
+    training.set_seed(0)
+    model = _one_conv_network(int(answer["filters"]), int(answer["kernel_size"]))
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(training.dataset(x_few, y_few, batch_size=32, shuffle=True, seed=0),
+                        validation_data=training.dataset(x_val, y_val, batch_size=500), epochs=EPOCHS, verbose=0)
+    return {"weights": model.count_params(), "validation accuracy": history.history["val_accuracy"][-1]}
+
+
+q7 = ExperimentQuestion(
+    "q7",
+    f"q5's network, Conv2D(filters, kernel_size, strides=2, padding='same', activation='relu'), Flatten, "
+    f"Dense(10, activation='softmax'), trained for {EPOCHS} epochs on 2,000 of the bundled digits (seed 0, "
+    f"rmsprop, batches of 32). Choose filters and kernel_size so that it has fewer than {MAX_WEIGHTS:,} weights "
+    f"and reaches a validation accuracy of at least {TARGET_ACCURACY} on the 500 validation digits. Answer "
+    f'with a dict {{"filters": ..., "kernel_size": ...}}.',
+    measure=_q7_measure,
+    passes=lambda measured: measured["weights"] < MAX_WEIGHTS and measured["validation accuracy"] >= TARGET_ACCURACY,
+    target=f"fewer than {MAX_WEIGHTS:,} weights and validation accuracy at least {TARGET_ACCURACY} "
+           f"after {EPOCHS} epochs",
+    hint="Count the weights first (q4): almost all of them are in the Dense layer, 14 * 14 * filters * 10, "
+         "so the budget caps the number of filters. A larger kernel costs only kernel_size**2 + 1 weights per "
+         "filter, and each of its outputs sees more of the digit.",
+    solution='answer = {"filters": 4, "kernel_size": 5}  # 7,954 weights; validation accuracy about 0.88\n'
+             "ex.q7.check(answer);\n"
+             "# The Dense layer takes 14 * 14 * filters * 10 weights: 7,840 for 4 filters, 15,680 for 8, so 4 is the\n"
+             "# most the budget allows. The kernel is cheap (26 weights for 5x5), and a 5x5 window sees enough of a\n"
+             "# stroke to tell its direction; 1x1 kernels (one pixel each) and 2 filters fall short of the target.",
 )
