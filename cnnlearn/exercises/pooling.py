@@ -3,17 +3,23 @@
 - ``q1`` the output shape of ``MaxPool2D(2)`` on a (26, 26, 32) feature map (a value)
 - ``q2`` write max pooling for one 2-D image in NumPy (a function)
 - ``q3`` max-pool a 4x4 array by hand (a value)
-- ``q4`` build a small CNN with pooling (a model)
-- ``q5`` why max rather than average, and what pooling throws away (a thought)
+- ``q4`` the weights of a small CNN with pooling, worked out before running it (a value)
+- ``q5`` build that CNN (a model)
+- ``q6`` why max rather than average, and what pooling throws away (a thought)
+- ``q7`` make global average pooling work: a network with a GAP head, fewer weights than the
+  notebook's Flatten network and a validation accuracy target, trained in seconds (an experiment)
 
-Each solution is real code below (``_..._solution``); ``solution()`` prints its source.
+Each solution is real code below (``_..._solution``); ``solution()`` prints its source under the
+name the learner uses, followed by the lines that answer the exercise's cell in notebook 03.
 """
 
+import functools
 
 import numpy as np
 
-from cnnlearn import ops
-from cnnlearn.exercises.questions import FunctionQuestion, ModelQuestion, ThoughtQuestion, ValueQuestion, source_of
+from cnnlearn import data, ops
+from cnnlearn.exercises.questions import (ExperimentQuestion, FunctionQuestion, ModelQuestion, ThoughtQuestion,
+                                          ValueQuestion, source_of)
 
 
 # --- q1: output shape -------------------------------------------------------
@@ -49,7 +55,7 @@ q1 = ValueQuestion(
     "digit. What is the shape after keras.layers.MaxPool2D(2)? Answer with a tuple.",
     expected=_pooled_shape_solution(),
     hint="Windows of 2x2 that do not overlap; each channel is pooled on its own.",
-    solution=source_of(_pooled_shape_solution, "pooled_shape") + "\npooled_shape()  # (13, 13, 32)",
+    solution=source_of(_pooled_shape_solution, "pooled_shape") + "\n\nanswer = pooled_shape()  # (13, 13, 32)",
     diagnose=_diagnose_pooled_shape,
 )
 
@@ -149,12 +155,49 @@ q3 = ValueQuestion(
     "Answer with a 2x2 NumPy array.\n" + str(GRID),
     expected=_grid_pooled_solution(),
     hint="Split the array into four 2x2 blocks and keep the largest number of each, in place.",
-    solution=source_of(_grid_pooled_solution, "grid_pooled"),
+    solution=source_of(_grid_pooled_solution, "grid_pooled") + "\n\nanswer = grid_pooled()",
     diagnose=_diagnose_grid,
 )
 
 
-# --- q4: a small CNN with pooling -------------------------------------------
+# --- q4: the weights of a small CNN, before running it -----------------------
+
+def _small_cnn_weights_solution():
+    conv = 3 * 3 * 1 * 16 + 16        # Conv2D(16, 3): a 3x3 kernel per filter, one input channel, plus biases
+    pooled = 13 * 13 * 16             # (28 - 3 + 1) // 2 = 13: Flatten gives 2,704 numbers
+    dense = pooled * 10 + 10          # Dense(10): a weight per input and unit, plus biases
+    return conv + dense               # MaxPool2D and Flatten have no weights
+
+
+def _diagnose_weights(answer):
+    conv, without_bias = 3 * 3 * 16 + 16, 3 * 3 * 16 + 13 * 13 * 16 * 10
+    known = {
+        26 * 26 * 16 * 10 + 10 + conv: "that is without the MaxPool2D: Flatten would get 26 * 26 * 16 numbers",
+        13 * 13 * 16 * 10 + 10: "that is the Dense layer alone: add the convolution's 3 * 3 * 1 * 16 + 16",
+        conv: "that is the convolution alone: add the Dense layer, 13 * 13 * 16 inputs times 10 units, plus 10 biases",
+        without_bias: "no biases? the convolution has one per filter (16), the Dense layer one per unit (10)",
+        14 * 14 * 16 * 10 + 10 + conv: ("the convolution has no padding: 28 - 3 + 1 = 26 per side, "
+                                        "pooled to 13, not 14"),
+    }
+    return known.get(answer) if isinstance(answer, (int, float, np.number)) else None
+
+
+q4 = ValueQuestion(
+    "q4",
+    "Before you build it: how many weights does this model have? keras.Input((28, 28, 1)), "
+    "Conv2D(16, 3, activation='relu') (no padding), MaxPool2D(2), Flatten, Dense(10, activation='softmax'). "
+    "Answer with a number.",
+    expected=_small_cnn_weights_solution(),
+    hint="Work out each layer's output shape first: (26, 26, 16), then (13, 13, 16), then 2,704 numbers. "
+         "A Conv2D has kh * kw * in_channels * filters + filters weights, a Dense inputs * units + units; "
+         "pooling and Flatten have none.",
+    solution=source_of(_small_cnn_weights_solution, "small_cnn_weights")
+    + "\n\nanswer = small_cnn_weights()  # 27,210; without the MaxPool2D, 108,330",
+    diagnose=_diagnose_weights,
+)
+
+
+# --- q5: build that CNN -------------------------------------------------------
 
 def _small_cnn_solution():
     import keras
@@ -169,24 +212,33 @@ def _small_cnn_solution():
     return model  # 27,210 weights; without the MaxPool2D, 108,330
 
 
-q4 = ModelQuestion(
-    "q4",
-    "Build a keras.Sequential model for digits: keras.Input((28, 28, 1)), Conv2D with 16 filters of 3x3 and "
-    "ReLU (no padding), MaxPool2D(2), Flatten, and Dense(10) with softmax. How many weights does it have, "
-    "and how many without the MaxPool2D? (The check wants the model with pooling.)",
+q5 = ModelQuestion(
+    "q5",
+    "Build q4's model as a keras.Sequential: keras.Input((28, 28, 1)), Conv2D with 16 filters of 3x3 and "
+    "ReLU (no padding), MaxPool2D(2), Flatten, and Dense(10) with softmax. check() prints its number of "
+    "weights: compare it with your answer to q4.",
     layer_types=["Conv2D", "MaxPooling2D", "Flatten", "Dense"],
+    activations=["relu", None, None, "softmax"],
     params=27_210,
     hint="model.count_params() counts the weights; model.summary() shows each layer's output shape.",
-    solution=source_of(_small_cnn_solution, "small_cnn"),
+    solution=source_of(_small_cnn_solution, "small_cnn") + "\n\nanswer = small_cnn()",
 )
 
 
-# --- q5: why max ------------------------------------------------------------
+# --- q6: why max ------------------------------------------------------------
 
-q5 = ThoughtQuestion(
-    "q5",
+q6 = ThoughtQuestion(
+    "q6",
     "Why does max pooling suit digits (bright strokes on a dark background) better than average pooling? "
     "And what does pooling throw away that could matter?",
+    rubric=[
+        "a stroke is thin: the max keeps it at full strength wherever it sits in the window, "
+        "the average mixes it with the background (faint, smeared)",
+        "the max stays the same when the stroke moves inside its window: tolerance to small shifts",
+        "pooling throws away three values out of four (2x2) and where in each window the maximum was",
+        "exact positions can tell digits apart (a 4 with a closed top looks like a 9), so networks pool a little "
+        "at a time, after convolutions",
+    ],
     solution=(
         "A stroke is thin: in a 2x2 or 4x4 window it often covers one or two pixels. The max keeps it at full "
         "strength wherever it sits in the window, so the feature 'there is a stroke here' survives, and it "
@@ -196,4 +248,82 @@ q5 = ThoughtQuestion(
         "Exact positions can matter: a 4 with a closed top looks like a 9; pooling too much, too early, blurs such "
         "details. That is why networks pool after a few convolutions, and by small windows at a time."
     ),
+)
+
+
+# --- q7: an experiment: make global average pooling work ----------------------
+
+FLATTEN_NETWORK_WEIGHTS = 34_826  # the notebook's "max pool + Flatten" network (models.build_baseline)
+TRAINING_DIGITS, EPOCHS, TARGET_ACCURACY = 2_000, 5, 0.75
+
+
+@functools.lru_cache(maxsize=1)
+def _experiment_digits():
+    """2,000 training digits of the bundled sample, and its 500 validation digits (the notebook's in full mode)."""
+    digits = data.load_digits(source="sample", verbose=False)
+    x_train, y_train, x_val, y_val = data.train_val_split(digits.images, digits.labels)
+    x_few, y_few = data.subsample(x_train, y_train, TRAINING_DIGITS)
+    return x_few, y_few, x_val, y_val
+
+
+def _gap_measure(answer):
+    """Train a fresh copy of the answer's network (seed 0) as the notebook trains its three; its weights and
+    validation accuracy."""
+    import keras
+
+    from cnnlearn import training
+
+    if not isinstance(answer, keras.Model):
+        raise ValueError(f"expected a keras model (keras.Sequential([...])), got {type(answer).__name__}")
+    types = [type(layer).__name__ for layer in answer.layers]
+    if "Flatten" in types:
+        raise ValueError("the network still has a Flatten layer: GlobalAveragePooling2D takes its place")
+    if "GlobalAveragePooling2D" not in types:
+        raise ValueError("there is no GlobalAveragePooling2D layer: put one where Flatten was")
+    if tuple(answer.inputs[0].shape) != (None, 28, 28, 1) or tuple(answer.output_shape) != (None, 10):
+        raise ValueError(f"expected digits (None, 28, 28, 1) in and 10 probabilities out, got "
+                         f"{tuple(answer.inputs[0].shape)} -> {tuple(answer.output_shape)}")
+    training.set_seed(0)
+    model = keras.models.clone_model(answer)  # the same layers, fresh weights from seed 0
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    x_few, y_few, x_val, y_val = _experiment_digits()
+    model.fit(training.dataset(x_few, y_few, shuffle=True, seed=0), epochs=EPOCHS, verbose=0)
+    _, accuracy = model.evaluate(training.dataset(x_val, y_val), verbose=0)
+    return {"weights": model.count_params(), "validation accuracy": float(accuracy)}
+
+
+def _gap_network_solution():
+    import keras
+
+    return keras.Sequential([
+        keras.Input((28, 28, 1)),
+        keras.layers.Conv2D(16, 3, activation="relu"),   # 26x26x16: fewer filters here pay for the layers below
+        keras.layers.MaxPool2D(2),                       # 13x13x16
+        keras.layers.Conv2D(32, 3, activation="relu"),   # 11x11x32
+        keras.layers.Conv2D(32, 3, activation="relu"),   # 9x9x32
+        keras.layers.MaxPool2D(2),                       # 4x4x32
+        keras.layers.Conv2D(64, 3, activation="relu"),   # 2x2x64: each position sees 22x22 of the 28x28 pixels
+        keras.layers.GlobalAveragePooling2D(),           # 64 numbers
+        keras.layers.Dense(10, activation="softmax"),    # 650 weights
+    ])  # 33,194 weights in all
+
+
+q7 = ExperimentQuestion(
+    "q7",
+    f"In the notebook, global average pooling in place of Flatten took almost half of the small CNN's weights away "
+    f"but left it far behind. "
+    f"Build a keras.Sequential for digits that ends GlobalAveragePooling2D, Dense(10, activation='softmax') "
+    f"(no Flatten), with fewer than {FLATTEN_NETWORK_WEIGHTS:,} weights (the Flatten network's), that reaches a "
+    f"validation accuracy of at least {TARGET_ACCURACY}. check() trains a fresh copy as the notebook trained its "
+    f"three (RMSprop, batches of 64, seed 0) on {TRAINING_DIGITS:,} digits of the sample for {EPOCHS} epochs and "
+    f"measures it on the sample's 500 validation digits: some seconds.",
+    measure=_gap_measure,
+    passes=lambda measured: (measured["weights"] < FLATTEN_NETWORK_WEIGHTS
+                             and measured["validation accuracy"] >= TARGET_ACCURACY),
+    target=f"fewer than {FLATTEN_NETWORK_WEIGHTS:,} weights and validation accuracy >= {TARGET_ACCURACY}",
+    hint="The average forgets where each feature was, so each feature must already see most of the digit: "
+         "add convolutions, so that the maps the average reads are small and each of their positions sees most "
+         "of the 28x28 pixels (ops.receptive_field(model) tells how many). Pay for them with fewer filters "
+         "in the first layer.",
+    solution=source_of(_gap_network_solution, "gap_network") + "\n\nanswer = gap_network()",
 )
