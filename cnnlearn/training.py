@@ -84,3 +84,52 @@ class LearningRateLog(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:
             logs["learning_rate"] = self.rate
+
+
+class LearningRateFinder(keras.callbacks.Callback):
+    """The learning-rate range test (Smith 2015; fastai's ``lr_find``): one short ``fit`` at a rising rate.
+
+    Batch ``i`` trains at ``min_rate * (max_rate / min_rate) ** (i / (steps - 1))``, so the rate rises
+    geometrically from ``min_rate`` to ``max_rate`` over ``steps`` batches. Training stops after them, or as
+    soon as the smoothed loss exceeds ``stop_factor`` times its lowest value (the loss has exploded). At the
+    end the model's weights and the optimizer's state (rate, step count, moments) are put back as they were,
+    so the test leaves the model as untrained as it found it. Give ``fit`` enough epochs for ``steps`` batches.
+
+    Parameters
+    ----------
+    min_rate, max_rate : float, default 1e-5 and 1.0
+    steps : int, default 100
+    smoothing : float, default 0.9
+        The loss is averaged as ``average = smoothing * average + (1 - smoothing) * loss``, bias-corrected.
+    stop_factor : float, default 4.0
+
+    Attributes
+    ----------
+    rates, losses : list of float, one entry per batch trained: its rate, and the smoothed loss up to it.
+    """
+
+    def __init__(self, min_rate=1e-5, max_rate=1.0, steps=100, smoothing=0.9, stop_factor=4.0):
+        super().__init__()
+        self.min_rate, self.max_rate, self.steps = min_rate, max_rate, steps
+        self.smoothing, self.stop_factor = smoothing, stop_factor
+
+    def on_train_begin(self, logs=None):
+        self.rates, self.losses, self._average = [], [], 0.0
+        if not self.model.optimizer.built:  # create its moments now, so that they are put back too
+            self.model.optimizer.build(self.model.trainable_variables)
+        self._saved = [v.numpy() for v in self.model.weights + self.model.optimizer.variables]
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.model.reset_metrics()  # Keras logs the epoch's running mean: after a reset, this batch's loss
+        self.rates.append(self.min_rate * (self.max_rate / self.min_rate) ** (len(self.rates) / (self.steps - 1)))
+        self.model.optimizer.learning_rate = self.rates[-1]
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._average = self.smoothing * self._average + (1 - self.smoothing) * float(logs["loss"])
+        self.losses.append(self._average / (1 - self.smoothing ** (len(self.losses) + 1)))
+        if len(self.losses) == self.steps or not self.losses[-1] <= self.stop_factor * min(self.losses):
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        for variable, value in zip(self.model.weights + self.model.optimizer.variables, self._saved):
+            variable.assign(value)

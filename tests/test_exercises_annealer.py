@@ -7,7 +7,7 @@ import pytest
 from cnnlearn import training
 from cnnlearn.exercises import annealer as ex
 
-QUESTIONS = [ex.q1, ex.q2, ex.q3, ex.q4, ex.q5]
+QUESTIONS = [ex.q1, ex.q2, ex.q3, ex.q4, ex.q5, ex.q6]
 
 
 def verdict(capsys, question, answer):
@@ -29,11 +29,25 @@ def rates_from_the_callback(val_accuracies, initial=1e-3, **annealer_args):
     return rates
 
 
-def test_solutions_print_their_source(capsys):
-    for question, function in [(ex.q1, ex._q1_solution), (ex.q2, ex._q2_solution),
-                               (ex.q3, ex._q3_solution), (ex.q4, ex._my_cosine_decay_solution)]:
+def test_solutions_print_their_source_under_the_learners_names(capsys):
+    for question, name in [(ex.q1, "rate_after_cuts"), (ex.q2, "first_lower_epoch"), (ex.q3, "cosine_rate"),
+                           (ex.q4, "my_cosine_decay")]:
         question.solution()
-        assert f"def {function.__name__}(" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert f"def {name}(" in out and "_solution" not in out and "Q2_" not in out
+
+
+@pytest.mark.parametrize("question", [ex.q1, ex.q2, ex.q3])
+def test_value_solutions_set_the_answer(question, capsys):
+    scope = {"math": __import__("math"), "np": np}
+    exec(question._solution, scope)  # what the learner pastes into the cell
+    assert verdict(capsys, question, scope["answer"])[0]
+
+
+def test_every_thought_question_has_a_rubric():
+    for question in QUESTIONS:
+        if type(question).__name__ == "ThoughtQuestion":
+            assert len(question.rubric) >= 2, question.name
 
 
 # q1: two cuts ----------------------------------------------------------------
@@ -41,7 +55,7 @@ def test_solutions_print_their_source(capsys):
 def test_q1_solution_is_what_the_annealer_does(capsys):
     # two plateaus of two epochs each: the rule fires twice
     rates = rates_from_the_callback([0.9, 0.9, 0.9, 0.9, 0.9, 0.9], patience=2, factor=0.5)
-    assert rates[-1] == pytest.approx(ex._q1_solution()) == pytest.approx(2.5e-4)
+    assert rates[-1] == pytest.approx(ex._rate_after_cuts_solution()) == pytest.approx(2.5e-4)
     assert verdict(capsys, ex.q1, 2.5e-4)[0]
 
 
@@ -61,7 +75,7 @@ def test_q1_mistakes(capsys, answer, message):
 def test_q2_solution_is_what_the_annealer_does(capsys):
     rates = rates_from_the_callback(ex.Q2_VAL_ACCURACIES, patience=2)
     first_lower = next(epoch for epoch, rate in enumerate(rates, start=1) if rate < rates[0])
-    assert first_lower == ex._q2_solution() == 6
+    assert first_lower == ex._first_lower_epoch_solution(ex.Q2_VAL_ACCURACIES) == 6
     assert verdict(capsys, ex.q2, 6)[0]
 
 
@@ -79,7 +93,7 @@ def test_q2_mistakes(capsys, answer, message):
 
 def test_q3_solution_is_what_keras_computes(capsys):
     schedule = keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=20)
-    assert ex._q3_solution() == pytest.approx(float(schedule(10)), rel=1e-5) == pytest.approx(5e-4)
+    assert ex._cosine_rate_solution() == pytest.approx(float(schedule(10)), rel=1e-5) == pytest.approx(5e-4)
     assert verdict(capsys, ex.q3, 5e-4)[0]
 
 
@@ -125,8 +139,33 @@ def test_q4_one_number_at_a_time(capsys):
 
 # q5: thought -----------------------------------------------------------------
 
-def test_q5_takes_a_sentence(capsys):
+def test_q5_takes_a_sentence_and_shows_the_rubric(capsys):
     ok, out = verdict(capsys, ex.q5, "The training loss keeps falling while the model memorises.")
-    assert ok and "solution()" in out
+    assert ok and "Correct" not in out and ex.q5.rubric[0] in out
     ok, out = verdict(capsys, ex.q5, "  ")
     assert not ok and "as a sentence in a string" in out
+
+
+# q6: the experiment -------------------------------------------------------------
+
+def test_q6_the_solutions_annealer_meets_the_target(capsys):
+    scope = {"training": training, "ex": ex}
+    exec(ex.q6._solution, scope)
+    ok, out = verdict(capsys, ex.q6, scope["answer"])
+    assert ok and "target met" in out and "validation accuracy = " in out and "cuts = " in out, out
+
+
+def test_q6_without_a_cut_the_too_high_rate_misses_the_target():
+    measured = ex._q6_measure(training.annealer(patience=100))  # never acts: a constant rate
+    assert measured["cuts"] == 0 and not ex.q6.passes(measured), measured
+
+
+def test_q6_the_default_patience_waits_too_long():
+    measured = ex._q6_measure(training.annealer())
+    assert not ex.q6.passes(measured), measured
+
+
+@pytest.mark.parametrize("answer", [0.5, (1, 0.5), keras.callbacks.EarlyStopping()])
+def test_q6_wants_an_annealer(answer, capsys):
+    ok, out = verdict(capsys, ex.q6, answer)
+    assert not ok and "answer with an annealer" in out

@@ -141,3 +141,103 @@ def test_learning_rate_log_follows_a_keras_schedule(sample):
     # each epoch starts after 2 more steps of the half cosine
     expected = [4e-3 * (1 + np.cos(np.pi * step / 6)) / 2 for step in (0, 2, 4)]
     np.testing.assert_allclose(history.history["learning_rate"], expected, rtol=1e-5)
+
+
+# The learning-rate finder ---------------------------------------------------------
+
+class RatesTrainedAt(keras.callbacks.Callback):
+    """Record the optimizer's rate as each batch starts (after the finder, listed before it, has set it)."""
+
+    def on_train_begin(self, logs=None):
+        self.rates = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.rates.append(float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+
+
+def find(sample, finder, n=128, optimizer="adam", epochs=10):
+    x, y = data.subsample(*sample, n, seed=0)
+    training.set_seed(0)
+    model = models.build_baseline()
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy")
+    seen = RatesTrainedAt()
+    model.fit(training.dataset(x, y, shuffle=True, seed=0), epochs=epochs, callbacks=[finder, seen], verbose=0)
+    return model, seen.rates
+
+
+def test_finder_raises_the_rate_geometrically_one_loss_per_batch(sample):
+    finder = training.LearningRateFinder(min_rate=1e-5, max_rate=1e-2, steps=7)
+    _, trained_at = find(sample, finder)  # 2 batches an epoch, 10 epochs: it must stop after 7 batches
+    np.testing.assert_allclose(finder.rates, np.geomspace(1e-5, 1e-2, 7), rtol=1e-6)
+    np.testing.assert_allclose(trained_at, finder.rates, rtol=1e-5)  # the optimizer really used them
+    assert len(finder.losses) == len(finder.rates) == 7
+    assert all(np.isfinite(finder.losses))
+
+
+def test_finder_logs_each_batch_loss_not_the_epoch_mean(sample):
+    x, y = data.subsample(*sample, 200, seed=0)  # batches of 64, 64, 64, 8
+    training.set_seed(0)
+    model = models.build_baseline(dropout=0.0)
+    model.compile(optimizer=keras.optimizers.SGD(), loss="categorical_crossentropy")
+    finder = training.LearningRateFinder(min_rate=1e-12, max_rate=1e-12, steps=4, smoothing=0.0)
+    model.fit(training.dataset(x, y), epochs=1, callbacks=[finder], verbose=0)  # a rate too small to move
+    loss = keras.losses.CategoricalCrossentropy()
+    by_batch = [float(loss(labels, model(images))) for images, labels in training.dataset(x, y)]
+    np.testing.assert_allclose(finder.losses, by_batch, rtol=1e-4)
+    assert not np.allclose(finder.losses, np.cumsum(by_batch) / np.arange(1, 5), rtol=1e-3)
+
+
+def test_finder_smooths_with_a_bias_corrected_average(sample):
+    finder = training.LearningRateFinder(min_rate=1e-5, max_rate=1e-3, steps=3, smoothing=0.5)
+    x, y = data.subsample(*sample, 192, seed=0)
+    training.set_seed(0)
+    model = models.build_baseline(dropout=0.0)
+    model.compile(optimizer="sgd", loss="categorical_crossentropy")
+    raw = training.LearningRateFinder(min_rate=1e-5, max_rate=1e-3, steps=3, smoothing=0.0)
+    model.fit(training.dataset(x, y), epochs=1, callbacks=[raw], verbose=0)  # restored afterwards
+    model.fit(training.dataset(x, y), epochs=1, callbacks=[finder], verbose=0)
+    a, b, c = raw.losses
+    np.testing.assert_allclose(finder.losses, [a, (0.5 * a + b) / 1.5, (0.25 * a + 0.5 * b + c) / 1.75], rtol=1e-5)
+
+
+def test_finder_stops_when_the_loss_explodes(sample):
+    finder = training.LearningRateFinder(min_rate=1e-3, max_rate=1e4, steps=100)
+    find(sample, finder, optimizer=keras.optimizers.SGD(), epochs=50)
+    assert 2 < len(finder.losses) < 100
+    last, before = finder.losses[-1], finder.losses[:-1]
+    assert not last <= 4 * min(finder.losses)  # exploded (or became nan) at the last batch...
+    assert all(loss <= 4 * min(before[:i + 1]) for i, loss in enumerate(before))  # ...and not before it
+    assert len(finder.rates) == len(finder.losses)
+
+
+def test_finder_puts_the_weights_and_the_optimizer_back(sample):
+    x, y = data.subsample(*sample, 128, seed=0)
+    training.set_seed(0)
+    model = models.build_baseline()
+    model.compile(optimizer=keras.optimizers.Adam(2e-3), loss="categorical_crossentropy")
+    model.fit(training.dataset(x, y), epochs=1, verbose=0)  # moments and step count are not zero any more
+    before = [v.numpy().copy() for v in model.weights + model.optimizer.variables]
+    finder = training.LearningRateFinder(min_rate=1e-4, max_rate=10.0, steps=20)
+    model.fit(training.dataset(x, y), epochs=10, callbacks=[finder], verbose=0)
+    assert len(finder.losses) > 2  # it trained...
+    after = [v.numpy() for v in model.weights + model.optimizer.variables]
+    for old, new in zip(before, after, strict=True):  # ...and left no trace
+        np.testing.assert_array_equal(old, new)
+    assert float(model.optimizer.learning_rate) == pytest.approx(2e-3)
+    assert int(model.optimizer.iterations) == 2
+
+
+def test_finder_puts_a_fresh_optimizer_back_to_zero_moments(sample):
+    x, y = data.subsample(*sample, 128, seed=0)
+    training.set_seed(0)
+    model = models.build_baseline()
+    model.compile(optimizer=keras.optimizers.SGD(momentum=0.9), loss="categorical_crossentropy")
+    weights = [w.copy() for w in model.get_weights()]
+    finder = training.LearningRateFinder(min_rate=1e-3, max_rate=1e-1, steps=4)
+    model.fit(training.dataset(x, y), epochs=2, callbacks=[finder], verbose=0)
+    assert len(finder.losses) == 4
+    for old, new in zip(weights, model.get_weights(), strict=True):
+        np.testing.assert_array_equal(old, new)
+    assert all(not np.any(v.numpy()) for v in model.optimizer.variables if "velocity" in v.path or "momentum" in v.path)
+    assert len([v for v in model.optimizer.variables if "momentum" in v.path or "velocity" in v.path]) > 0
+    assert int(model.optimizer.iterations) == 0 and float(model.optimizer.learning_rate) == pytest.approx(0.01)

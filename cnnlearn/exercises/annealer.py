@@ -5,16 +5,21 @@
 - ``q3``: cosine decay halfway through training (value)
 - ``q4``: write ``my_cosine_decay(step, initial, decay_steps)``, checked against Keras (function)
 - ``q5``: why watch validation accuracy rather than the training loss? (thought)
+- ``q6``: choose the annealer's ``patience`` and ``factor`` so that SGD at a too-high rate reaches a target
+  validation loss in a few epochs, trained in seconds (experiment)
 
-Each solution below is real code, tested in ``tests/test_exercises_annealer.py``;
-``solution()`` prints its source.
+Each solution is real code below (``_..._solution``), tested in ``tests/test_exercises_annealer.py``;
+``solution()`` prints its source under the name the learner uses, followed by the lines that answer the
+exercise's cell in notebook 06.
 """
 
+import functools
 import math
 
 import numpy as np
 
-from cnnlearn.exercises.questions import FunctionQuestion, ThoughtQuestion, ValueQuestion, source_of
+from cnnlearn.exercises.questions import (ExperimentQuestion, FunctionQuestion, ThoughtQuestion, ValueQuestion,
+                                          source_of)
 
 
 def _close(answer, value, rtol=1e-3):
@@ -25,9 +30,8 @@ def _close(answer, value, rtol=1e-3):
 # q1: the rate after two cuts
 # --------------------------------------------------------------------------
 
-def _q1_solution():
-    learning_rate, factor = 1e-3, 0.5
-    for _ in range(2):  # each plateau multiplies the rate by the factor
+def _rate_after_cuts_solution(learning_rate=1e-3, factor=0.5, cuts=2):
+    for _ in range(cuts):  # each plateau multiplies the rate by the factor
         learning_rate *= factor
     return learning_rate
 
@@ -49,11 +53,12 @@ q1 = ValueQuestion(
     "q1",
     "training.annealer(factor=0.5) starts at learning rate 1e-3 and fires twice during "
     "training (min_lr is 1e-5). What is the learning rate after the second time?",
-    expected=_q1_solution(),
+    expected=_rate_after_cuts_solution(),
     tolerance=1e-9,
     diagnose=_q1_diagnose,
     hint="Each time the validation accuracy plateaus, the rate is multiplied by the factor.",
-    solution=source_of(_q1_solution) + "# 1e-3 * 0.5 * 0.5 = 2.5e-4",
+    solution=source_of(_rate_after_cuts_solution, "rate_after_cuts")
+    + "\n\nanswer = rate_after_cuts(1e-3, factor=0.5, cuts=2)  # 1e-3 * 0.5 * 0.5 = 2.5e-4",
 )
 
 
@@ -64,10 +69,10 @@ q1 = ValueQuestion(
 Q2_VAL_ACCURACIES = [0.90, 0.94, 0.95, 0.95, 0.94, 0.96, 0.97, 0.97]
 
 
-def _q2_solution(val_accuracies=Q2_VAL_ACCURACIES, patience=2):
+def _first_lower_epoch_solution(val_accuracies, patience=2):
     best, wait = -math.inf, 0
     for epoch, accuracy in enumerate(val_accuracies, start=1):
-        if accuracy > best:  # a new best (a tie is not an improvement)
+        if accuracy > best + 1e-4:  # a new best by more than min_delta (a tie is not an improvement)
             best, wait = accuracy, 0
         else:
             wait += 1
@@ -92,12 +97,14 @@ q2 = ValueQuestion(
     f"The validation accuracies of epochs 1, 2, 3, ... are {Q2_VAL_ACCURACIES}. "
     "With training.annealer(patience=2), in which epoch (counting from 1) does training "
     "first run at the lower learning rate (the first lower value in history['learning_rate'])?",
-    expected=_q2_solution(),
+    expected=_first_lower_epoch_solution(Q2_VAL_ACCURACIES),
     tolerance=0,
     diagnose=_q2_diagnose,
     hint="Walk through the epochs keeping the best accuracy so far and a count of epochs without "
          "a new best. When the count reaches patience, the rate is cut at the end of that epoch.",
-    solution=source_of(_q2_solution) + "# epoch 6: epochs 4 and 5 bring no new best, the cut comes at the end of 5",
+    solution=source_of(_first_lower_epoch_solution, "first_lower_epoch")
+    + f"\n\nanswer = first_lower_epoch({Q2_VAL_ACCURACIES}, patience=2)"
+      "  # 6: epochs 4 and 5 bring no new best, the cut comes at the end of 5",
 )
 
 
@@ -105,8 +112,7 @@ q2 = ValueQuestion(
 # q3 and q4: cosine decay
 # --------------------------------------------------------------------------
 
-def _q3_solution():
-    initial, total, epoch = 1e-3, 20, 10
+def _cosine_rate_solution(initial=1e-3, total=20, epoch=10):
     return initial * 0.5 * (1 + math.cos(math.pi * epoch / total))
 
 
@@ -124,11 +130,12 @@ q3 = ValueQuestion(
     "A cosine schedule takes the learning rate from 1e-3 down to 0 over 20 epochs "
     "(keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=20), epochs counted from 0). "
     "What is the rate halfway, at epoch 10?",
-    expected=_q3_solution(),
+    expected=_cosine_rate_solution(),
     tolerance=1e-9,
     diagnose=_q3_diagnose,
     hint="lr(t) = initial * 0.5 * (1 + cos(pi * t / T)); halfway, t / T = 1/2.",
-    solution=source_of(_q3_solution) + "# 5e-4: cos(pi / 2) = 0, so exactly half the starting rate",
+    solution=source_of(_cosine_rate_solution, "cosine_rate")
+    + "\n\nanswer = cosine_rate(1e-3, total=20, epoch=10)  # 5e-4: cos(pi / 2) = 0, so exactly half the start",
 )
 
 
@@ -161,7 +168,7 @@ q4 = FunctionQuestion(
     atol=1e-7,
     hint="initial * 0.5 * (1 + cos(pi * t / T)) with t = min(step, T); use np.cos and np.minimum "
          "so it works on arrays too.",
-    solution=source_of(_my_cosine_decay_solution),
+    solution=source_of(_my_cosine_decay_solution, "my_cosine_decay"),
 )
 
 
@@ -183,4 +190,75 @@ q5 = ThoughtQuestion(
         "`patience` epochs before acting (val_loss is a smoother alternative that also looks at "
         "unseen digits)."
     ),
+    rubric=[
+        "the training loss keeps falling while the network memorises its training digits, so it seldom "
+        "plateaus and would hardly ever trigger a cut",
+        "what matters is performance on unseen digits; a stall there is the sign that the steps are too big "
+        "to settle, which a smaller rate fixes",
+        "the validation accuracy is noisy (one of 500 digits is 0.2%), which is why the rule waits `patience` "
+        "epochs; val_loss is a smoother number that also looks at unseen digits",
+    ],
+)
+
+
+# --------------------------------------------------------------------------
+# q6: an experiment: an annealer that rescues a too-high rate
+# --------------------------------------------------------------------------
+
+EXPERIMENT_DIGITS, EXPERIMENT_EPOCHS, EXPERIMENT_RATE = 1000, 8, 0.1
+MAX_VAL_LOSS = 0.4
+
+
+@functools.lru_cache(maxsize=1)
+def _q6_digits():
+    """1,000 training digits and the 500 validation digits of the bundled sample, seeded."""
+    from cnnlearn import data
+
+    digits = data.load_digits(source="sample", verbose=False)
+    x_train, y_train, x_val, y_val = data.train_val_split(digits.images, digits.labels, seed=0)
+    x_few, y_few = data.subsample(x_train, y_train, EXPERIMENT_DIGITS, seed=0)
+    return x_few, y_few, x_val, y_val
+
+
+def _q6_measure(answer):
+    import keras
+
+    from cnnlearn import models, training
+
+    if not isinstance(answer, keras.callbacks.ReduceLROnPlateau):
+        raise ValueError(f"answer with an annealer, training.annealer(patience=..., factor=...), got {answer!r}")
+    x_few, y_few, x_val, y_val = _q6_digits()
+    training.set_seed(0)
+    model = models.build_cnn(filters=(16, 32), dense_units=64)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=EXPERIMENT_RATE, momentum=0.9),
+                  loss="categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(training.dataset(x_few, y_few, shuffle=True, seed=0),
+                        validation_data=training.dataset(x_val, y_val), epochs=EXPERIMENT_EPOCHS,
+                        callbacks=[answer, training.LearningRateLog()], verbose=0).history
+    rates = history["learning_rate"]
+    return {"validation accuracy": history["val_accuracy"][-1], "validation loss": history["val_loss"][-1],
+            "cuts": int(sum(later < earlier for earlier, later in zip(rates, rates[1:]))),
+            "last epoch's rate": rates[-1]}
+
+
+q6 = ExperimentQuestion(
+    "q6",
+    f"The slim CNN of this notebook (models.build_cnn(filters=(16, 32), dense_units=64)) is trained by SGD with "
+    f"momentum 0.9 at the too-high rate {EXPERIMENT_RATE} for {EXPERIMENT_EPOCHS} epochs on {EXPERIMENT_DIGITS:,} "
+    f"of the bundled digits (seed 0, batches of 64), with your annealer among its callbacks. At a constant rate "
+    f"its validation loss ends well above {MAX_VAL_LOSS}, and so does that of the series' default "
+    f"training.annealer() (patience 3). Choose patience and factor so that the validation loss of the last "
+    f"epoch falls below {MAX_VAL_LOSS}. Answer with the callback, training.annealer(patience=..., factor=...).",
+    measure=_q6_measure,
+    passes=lambda measured: measured["validation loss"] < MAX_VAL_LOSS,
+    target=f"validation loss below {MAX_VAL_LOSS} after {EXPERIMENT_EPOCHS} epochs from a rate of "
+           f"{EXPERIMENT_RATE}",
+    hint="In a run this short, patience 3 waits too long: by the time it acts, the run is over. Try patience 1, "
+         "then see what a gentler (0.5) or a harsher (0.2) factor does. How low can the factor go before the "
+         "rate is too small to learn anything in the epochs that are left?",
+    solution="answer = training.annealer(patience=1, factor=0.5)\n"
+             "# One cut, after epoch 4 (the first epoch without a new best): validation loss about 0.34 and\n"
+             "# accuracy about 0.91 in epoch 8. At the constant rate, and with patience 3 (no cut yet by epoch 8),\n"
+             "# the loss is about 0.49. Patience 2 cuts only after epoch 7 (about 0.41); factor 0.2 cuts deep\n"
+             "# enough to slow learning in the epochs left (about 0.44).",
 )
