@@ -1,4 +1,4 @@
-"""The exercises of notebook 06: solutions pass, plausible mistakes get a specific message."""
+"""The exercises of notebook 07: solutions pass, plausible mistakes get a specific message."""
 
 import keras
 import numpy as np
@@ -47,7 +47,7 @@ def test_q2_shift(capsys):
         np.zeros_like(images)
 
     ok, out = verdict(ex.q2, forgets_return, capsys)
-    assert not ok and "missing return?" in out
+    assert not ok and "not attempted yet" in out and "missing return" in out
 
 
 def test_q3_the_unsafe_transformation(capsys):
@@ -73,7 +73,42 @@ def test_q4_pipeline(capsys):
     assert not ok and "expected layers ['RandomRotation', 'RandomZoom', 'RandomTranslation']" in out
 
 
-def test_q5_thought(capsys):
-    assert verdict(ex.q5, "Training accuracy is measured on harder, augmented digits.", capsys)[0]
+def test_q5_thought_shows_the_rubric_and_never_grades(capsys):
+    assert ex.q5.rubric and all(isinstance(point, str) and point for point in ex.q5.rubric)
+    ok, out = verdict(ex.q5, "Training accuracy is measured on harder, augmented digits.", capsys)
+    assert ok and "Correct" not in out and ex.q5.rubric[0] in out and "model.evaluate" in out
     ok, out = verdict(ex.q5, "   ", capsys)
     assert not ok and "sentence" in out
+    ok, out = verdict(ex.q5, ..., capsys)
+    assert not ok and "not attempted" in out
+
+
+def test_printed_solutions_use_public_names():
+    for question in (ex.q1, ex.q2, ex.q3, ex.q4, ex.q6):
+        assert "_solution" not in question._solution and "def _" not in question._solution
+    assert "def my_shift(" in ex.q2._solution and "answer = my_augmenter()" in ex.q4._solution
+
+
+def test_q4_declares_an_activation_per_layer():
+    assert ex.q4.activations == [None, None, None] and len(ex.q4.activations) == len(ex.q4.layer_types)
+
+
+def test_q6_the_default_shift_meets_the_target(capsys):
+    measured = ex.q6.measure(0.1)
+    assert ex.q6.passes(measured), measured
+    assert measured["gain on moved digits"] >= ex.MIN_GAIN
+    ok, out = verdict(ex.q6, 0.1, capsys)
+    assert ok and "target met" in out and "gain on moved digits" in out
+
+
+def test_q6_no_shift_and_too_much_shift_miss_the_target(capsys):
+    ok, out = verdict(ex.q6, 0, capsys)
+    assert not ok and "gain on moved digits = 0" in out and "the target" in out
+    measured = ex.q6.measure(0.3)  # digits pushed half out of the frame: the crisp digits suffer
+    assert not ex.q6.passes(measured) and measured["loss on crisp digits"] > ex.MAX_LOSS, measured
+
+
+def test_q6_refuses_an_answer_that_is_not_a_shift(capsys):
+    for wrong in ("0.1", True, 3):
+        ok, out = verdict(ex.q6, wrong, capsys)
+        assert not ok and "fraction of the image size" in out
