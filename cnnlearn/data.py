@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-import pandas as pd
 
 from cnnlearn import CnnlearnError
 from cnnlearn.kaggle import (  # noqa: F401  (Kaggle's formats, offered here too)

@@ -13,13 +13,12 @@ Each solution is real code below (``_..._solution``), tested in ``tests/test_exe
 exercise's cell in notebook 06.
 """
 
-import functools
 import math
 
 import numpy as np
 
 from cnnlearn.exercises.questions import (ExperimentQuestion, FunctionQuestion, ThoughtQuestion, ValueQuestion,
-                                          source_of)
+                                          sample_digits, source_of)
 
 
 def _close(answer, value, rtol=1e-3):
@@ -209,17 +208,6 @@ EXPERIMENT_DIGITS, EXPERIMENT_EPOCHS, EXPERIMENT_RATE = 1000, 8, 0.1
 MAX_VAL_LOSS = 0.4
 
 
-@functools.lru_cache(maxsize=1)
-def _q6_digits():
-    """1,000 training digits and the 500 validation digits of the bundled sample, seeded."""
-    from cnnlearn import data
-
-    digits = data.load_digits(source="sample", verbose=False)
-    x_train, y_train, x_val, y_val = data.train_val_split(digits.images, digits.labels, seed=0)
-    x_few, y_few = data.subsample(x_train, y_train, EXPERIMENT_DIGITS, seed=0)
-    return x_few, y_few, x_val, y_val
-
-
 def _q6_measure(answer):
     import keras
 
@@ -227,7 +215,7 @@ def _q6_measure(answer):
 
     if not isinstance(answer, keras.callbacks.ReduceLROnPlateau):
         raise ValueError(f"answer with an annealer, training.annealer(patience=..., factor=...), got {answer!r}")
-    x_few, y_few, x_val, y_val = _q6_digits()
+    x_few, y_few, x_val, y_val = sample_digits(EXPERIMENT_DIGITS)
     training.set_seed(0)
     model = models.build_cnn(filters=(16, 32), dense_units=64)
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=EXPERIMENT_RATE, momentum=0.9),

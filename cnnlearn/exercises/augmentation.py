@@ -15,7 +15,7 @@ import numpy as np
 
 from cnnlearn.evaluate import shift
 from cnnlearn.exercises.questions import (ExperimentQuestion, FunctionQuestion, ModelQuestion, ThoughtQuestion,
-                                          ValueQuestion, source_of)
+                                          ValueQuestion, sample_digits, source_of)
 
 # -- q1 ---------------------------------------------------------------------
 
@@ -182,9 +182,7 @@ def _q6_digits():
     MAX_MOVE whole pixels each way (seeded): float32 images, int labels."""
     from cnnlearn import data
 
-    digits = data.load_digits(source="sample", verbose=False)
-    x_train, y_train, x_val, y_val = data.train_val_split(digits.images, digits.labels, seed=0)
-    x_few, y_few = data.subsample(x_train, y_train, EXPERIMENT_DIGITS, seed=0)
+    x_few, y_few, x_val, y_val = sample_digits(EXPERIMENT_DIGITS)
     x_val = data.prepare(x_val)
     moves = np.random.default_rng(0).integers(-MAX_MOVE, MAX_MOVE + 1, size=(len(x_val), 2))
     x_moved = np.concatenate([shift(image[None], dy, dx) for image, (dy, dx) in zip(x_val, moves)])

@@ -12,13 +12,12 @@ Each solution below is real code, tested in ``tests/test_exercises_convolution.p
 ``solution()`` prints it under the names the notebook uses, ready to paste into the exercise's cell.
 """
 
-import functools
 
 import numpy as np
 
-from cnnlearn import data, ops
+from cnnlearn import ops
 from cnnlearn.exercises.questions import (ExperimentQuestion, FunctionQuestion, ModelQuestion, ThoughtQuestion,
-                                          ValueQuestion, source_of)
+                                          ValueQuestion, sample_digits, source_of)
 
 
 # --------------------------------------------------------------------------
@@ -278,15 +277,6 @@ MAX_WEIGHTS = 8_000
 TARGET_ACCURACY = 0.86
 
 
-@functools.lru_cache(maxsize=1)
-def _q7_digits():
-    """2,000 training digits and the 500 validation digits of the bundled sample, seeded: uint8 images, int labels."""
-    digits = data.load_digits(source="sample", verbose=False)
-    x_train, y_train, x_val, y_val = data.train_val_split(digits.images, digits.labels, seed=0)
-    x_few, y_few = data.subsample(x_train, y_train, 2000, seed=0)
-    return x_few, y_few, x_val, y_val
-
-
 def _one_conv_network(filters, kernel_size):
     """q7's network: q5's smallest CNN with the filters and kernel size as the learner chooses."""
     import keras
@@ -308,7 +298,7 @@ def _q7_measure(answer):
             raise ValueError(f"{key} should be a whole number from 1 to {largest}, got {value!r}")
     from cnnlearn import training
 
-    x_few, y_few, x_val, y_val = _q7_digits()
+    x_few, y_few, x_val, y_val = sample_digits(2000)
     training.set_seed(0)
     model = _one_conv_network(int(answer["filters"]), int(answer["kernel_size"]))
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])

@@ -14,13 +14,12 @@ Each solution is real code below (``_..._solution``); ``solution()`` prints its 
 name the learner uses, followed by the lines that answer the exercise's cell in notebook 04.
 """
 
-import functools
 
 import numpy as np
 
-from cnnlearn import data, ops
+from cnnlearn import ops
 from cnnlearn.exercises.questions import (ExperimentQuestion, FunctionQuestion, ModelQuestion, ThoughtQuestion,
-                                          ValueQuestion, source_of)
+                                          ValueQuestion, sample_digits, source_of)
 
 
 # --- q1: the scale factor -----------------------------------------------------
@@ -305,15 +304,6 @@ EXPERIMENT_DIGITS, EXPERIMENT_EPOCHS = 300, 30
 MAX_LOSS_GAP, MIN_ACCURACY = 0.42, 0.84
 
 
-@functools.lru_cache(maxsize=1)
-def _q8_digits():
-    """300 training digits and the 500 validation digits of the bundled sample, seeded: uint8 images, int labels."""
-    digits = data.load_digits(source="sample", verbose=False)
-    x_train, y_train, x_val, y_val = data.train_val_split(digits.images, digits.labels, seed=0)
-    x_few, y_few = data.subsample(x_train, y_train, EXPERIMENT_DIGITS, seed=0)
-    return x_few, y_few, x_val, y_val
-
-
 def _q8_network(rate):
     """q8's network: a convolution, pooling and a dense layer, with Dropout(rate) before each Dense layer."""
     import keras
@@ -335,7 +325,7 @@ def _q8_measure(answer):
         raise ValueError(f"answer with a dropout rate: a number from 0 up to (not including) 1, got {answer!r}")
     from cnnlearn import training
 
-    x_few, y_few, x_val, y_val = _q8_digits()
+    x_few, y_few, x_val, y_val = sample_digits(EXPERIMENT_DIGITS)
     training.set_seed(0)
     model = _q8_network(float(answer))
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])

@@ -13,13 +13,12 @@ Each solution is real code below (``_..._solution``); ``solution()`` prints its 
 name the learner uses, followed by the lines that answer the exercise's cell in notebook 03.
 """
 
-import functools
 
 import numpy as np
 
-from cnnlearn import data, ops
+from cnnlearn import ops
 from cnnlearn.exercises.questions import (ExperimentQuestion, FunctionQuestion, ModelQuestion, ThoughtQuestion,
-                                          ValueQuestion, source_of)
+                                          ValueQuestion, sample_digits, source_of)
 
 
 # --- q1: output shape -------------------------------------------------------
@@ -257,15 +256,6 @@ FLATTEN_NETWORK_WEIGHTS = 34_826  # the notebook's "max pool + Flatten" network 
 TRAINING_DIGITS, EPOCHS, TARGET_ACCURACY = 2_000, 5, 0.75
 
 
-@functools.lru_cache(maxsize=1)
-def _experiment_digits():
-    """2,000 training digits of the bundled sample, and its 500 validation digits (the notebook's in full mode)."""
-    digits = data.load_digits(source="sample", verbose=False)
-    x_train, y_train, x_val, y_val = data.train_val_split(digits.images, digits.labels)
-    x_few, y_few = data.subsample(x_train, y_train, TRAINING_DIGITS)
-    return x_few, y_few, x_val, y_val
-
-
 def _gap_measure(answer):
     """Train a fresh copy of the answer's network (seed 0) as the notebook trains its three; its weights and
     validation accuracy."""
@@ -286,7 +276,7 @@ def _gap_measure(answer):
     training.set_seed(0)
     model = keras.models.clone_model(answer)  # the same layers, fresh weights from seed 0
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
-    x_few, y_few, x_val, y_val = _experiment_digits()
+    x_few, y_few, x_val, y_val = sample_digits(TRAINING_DIGITS)
     model.fit(training.dataset(x_few, y_few, shuffle=True, seed=0), epochs=EPOCHS, verbose=0)
     _, accuracy = model.evaluate(training.dataset(x_val, y_val), verbose=0)
     return {"weights": model.count_params(), "validation accuracy": float(accuracy)}

@@ -6,6 +6,7 @@ to tell the learner: its ``_verdict(answer)`` returns ``(ok, message)``, with
 ``ok`` None for an answer that is "not attempted yet" (shown as a neutral note).
 """
 
+import functools
 import html
 import inspect
 
@@ -19,6 +20,19 @@ def source_of(function, name=None):
     """
     source = inspect.getsource(function)
     return source.replace(function.__name__, name) if name else source
+
+
+@functools.lru_cache(maxsize=8)
+def sample_digits(n_train):
+    """The digits a training experiment measures on: ``n_train`` training digits and the 500 validation
+    digits of the bundled sample, split and subsampled with seed 0 (the notebooks' split in full mode
+    without ``data/``). uint8 images (n, 28, 28) and int labels; cached, so don't modify them."""
+    from cnnlearn import data
+
+    digits = data.load_digits(source="sample", verbose=False)
+    x_train, y_train, x_val, y_val = data.train_val_split(digits.images, digits.labels, seed=0)
+    x_few, y_few = data.subsample(x_train, y_train, n_train, seed=0)
+    return x_few, y_few, x_val, y_val
 
 
 def _in_notebook():
