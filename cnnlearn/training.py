@@ -105,7 +105,10 @@ class LearningRateFinder(keras.callbacks.Callback):
 
     Attributes
     ----------
-    rates, losses : list of float, one entry per batch trained: its rate, and the smoothed loss up to it.
+    rates : list of float
+        The learning rate of each batch trained.
+    losses : list of float
+        The smoothed loss up to each batch trained.
     """
 
     def __init__(self, min_rate=1e-5, max_rate=1.0, steps=100, smoothing=0.9, stop_factor=4.0):
