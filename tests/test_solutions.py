@@ -221,7 +221,8 @@ def selected(session):
     """{notebook: the questions this session tests}: each notebook's kernel runs only those, once."""
     chosen = {}
     for item in session.items:
-        if item.originalname == "test_the_printed_solution_runs_as_pasted_and_passes":
+        # session.items holds nbval's notebook cells too, which are not functions: getattr
+        if getattr(item, "originalname", None) == "test_the_printed_solution_runs_as_pasted_and_passes":
             chosen.setdefault(item.callspec.params["notebook"], set()).add(item.callspec.params["name"])
     return {notebook: frozenset(names) for notebook, names in chosen.items()}
 
