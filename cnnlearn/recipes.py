@@ -6,9 +6,10 @@ name       what it is
 seed       the series' CNN (notebook 01): RMSprop, ReduceLROnPlateau on
            val_accuracy, augmentation. The teaching default.
 baseline   keras-io's "Simple MNIST convnet": Adam, no augmentation.
-fast       keras-io's convnet with BatchNorm and dropout 0.3, Adam whose
-           rate falls from 5e-3 to 0 along a cosine over 6 epochs, batches
-           of 128, no augmentation: the quickest route to 99% on a CPU.
+fast       a small network with BatchNorm after pooling and a Dense(128)
+           layer, Adam whose rate falls from 5e-3 to 0 along a cosine over
+           3 epochs, label smoothing 0.1, batches of 128, no augmentation:
+           the quickest route to 99% on a CPU.
 strided24  BatchNorm and stride-2 convolutions, Adam whose rate falls from
            2e-3 to 0 along a cosine over 24 epochs, augmentation: the best
            single model measured (benchmarks/RESULTS.md).
@@ -46,7 +47,7 @@ def _cosine_adam(initial, steps):
 def _fast(steps):
     from cnnlearn import models
 
-    return models.build_baseline(batch_norm=True, dropout=0.3, name="fast_cnn"), _cosine_adam(5e-3, steps), []
+    return models.build_fast_cnn(), _cosine_adam(5e-3, steps), []
 
 
 def _strided24(steps):
@@ -65,6 +66,7 @@ class Recipe:
     epochs: int
     batch_size: int
     augment: bool = True
+    label_smoothing: float = 0.0
 
     def compile(self, steps, augment=False, seed=None):
         """A fresh model for ``steps`` optimizer steps, compiled; returns ``(model, callbacks)``.
@@ -80,14 +82,16 @@ class Recipe:
         if augment:
             model = keras.Sequential([keras.Input(model.input_shape[1:]), *augmenter(seed=seed).layers, *model.layers],
                                      name=model.name)
-        model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
+        loss = keras.losses.CategoricalCrossentropy(label_smoothing=self.label_smoothing) if self.label_smoothing \
+            else "categorical_crossentropy"
+        model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
         return model, callbacks
 
 
 RECIPES = {
     "seed": Recipe("seed", _seed, epochs=30, batch_size=86),
     "baseline": Recipe("baseline", _baseline, epochs=15, batch_size=128, augment=False),
-    "fast": Recipe("fast", _fast, epochs=6, batch_size=128, augment=False),
+    "fast": Recipe("fast", _fast, epochs=3, batch_size=128, augment=False, label_smoothing=0.1),
     "strided24": Recipe("strided24", _strided24, epochs=24, batch_size=64),
 }
 

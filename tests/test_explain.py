@@ -56,7 +56,7 @@ def drops(model, images, labels, before, hot, cold):
 
 def test_heatmaps_have_the_inputs_shape_and_range(sample):
     images = sample[0][:6]  # uint8 (6, 28, 28), scaled like data.prepare
-    for model in (models.build_cnn(), models.build_strided_cnn(width=8), models.build_baseline(batch_norm=True)):
+    for model in (models.build_cnn(), models.build_strided_cnn(width=8), models.build_fast_cnn()):
         for heat in (explain.grad_cam(model, images), explain.saliency(model, images)):
             assert heat.shape == (6, 28, 28) and heat.dtype == np.float32
             assert heat.min() >= 0 and heat.max() <= 1

@@ -123,14 +123,16 @@ def test_build_baseline():
     assert (conv2d_params(3, 1, 32) + conv2d_params(3, 32, 64) + side * side * 64 * 10 + 10) == BASELINE_PARAMS
 
 
-def test_build_baseline_with_batch_norm():
-    model = models.build_baseline(batch_norm=True, dropout=0.3)
-    assert len(layer_types(model, keras.layers.BatchNormalization)) == 2
+def test_build_fast_cnn_normalizes_after_pooling():
+    model = models.build_fast_cnn()
+    assert model.output_shape == (None, 10)
+    assert model.count_params() == 225_834
+    names = [layer.name for layer in model.layers]
+    assert names[:8] == ["conv1", "pool1", "conv1_bn", "conv1_relu", "conv2", "pool2", "conv2_bn", "conv2_relu"]
     assert not model.get_layer("conv1").use_bias  # BatchNorm's shift replaces the bias
+    # 28 -conv5-> 24 -pool-> 12 -conv3-> 10 -pool-> 5: 5 * 5 * 64 = 1,600 inputs to Dense(128)
+    assert model.get_layer("flatten").output.shape[1:] == (1600,)
     assert model.get_layer("dropout").rate == 0.3
-    # the convolutions lose their biases (32 + 64) and BatchNorm adds 4 numbers per filter
-    assert model.count_params() == BASELINE_PARAMS - (32 + 64) + 4 * (32 + 64)
-    assert [layer.name for layer in models.build_baseline().layers][:2] == ["conv1", "pool1"]  # keras-io's as it was
 
 
 def test_build_strided_cnn():
@@ -170,10 +172,10 @@ def test_build_strided_cnn_width():
     lambda: models.build_cnn(batch_norm=True),
     lambda: models.build_cnn(filters=(8, 16), dense_units=32, pooling=False),
     models.build_baseline,
-    lambda: models.build_baseline(batch_norm=True),
+    models.build_fast_cnn,
     models.build_strided_cnn,
     lambda: models.build_strided_cnn(width=16),
-], ids=["cnn", "cnn_bn", "cnn_nopool", "baseline", "baseline_bn", "strided", "strided16"])
+], ids=["cnn", "cnn_bn", "cnn_nopool", "baseline", "fast", "strided", "strided16"])
 def test_outputs_are_probabilities(build, random_batch):
     model = build()
     for training in (False, True):

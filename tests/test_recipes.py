@@ -27,7 +27,11 @@ def test_recipe_trains_one_epoch(name, sample):
                               epochs=1, verbose=0)
     assert model.output_shape == (None, 10)
     assert len(history["val_accuracy"]) == 1
-    assert model.loss == "categorical_crossentropy"
+    if recipes.get(name).label_smoothing:
+        assert isinstance(model.loss, keras.losses.CategoricalCrossentropy)
+        assert model.loss.get_config()["label_smoothing"] == recipes.get(name).label_smoothing
+    else:
+        assert model.loss == "categorical_crossentropy"
 
 
 @pytest.mark.parametrize("name, initial", [("fast", 5e-3), ("strided24", 2e-3)])
