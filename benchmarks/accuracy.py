@@ -23,13 +23,15 @@ def main(argv=None):
     parser.add_argument("--recipe", default="strided24")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--epochs", type=int, help="default: the recipe's")
+    parser.add_argument("--label-smoothing", type=float, help="default: the recipe's")
     args = parser.parse_args(argv)
     common.configure(args)
     digits, x_train, y_train, x_val, y_val = common.load_split(args)
     print(f"{len(x_train):,} training digits, {len(x_val):,} validation digits; {common.machine()}")
     results = []
     for seed in args.seeds:
-        model, history, seconds = common.train_member(args.recipe, x_train, y_train, x_val, y_val, seed, args.epochs)
+        model, history, seconds = common.train_member(args.recipe, x_train, y_train, x_val, y_val, seed, args.epochs,
+                                                        args.label_smoothing)
         epochs = len(history)
         plain = evaluate.accuracy(y_val, evaluate.predict_labels(model, x_val))
         tta = evaluate.accuracy(y_val, evaluate.predict_labels(model, x_val, tta=True))

@@ -1,6 +1,7 @@
 """What the benchmark scripts share: arguments, the data split, timing one training run."""
 
 import argparse
+import dataclasses
 import os
 import time
 from pathlib import Path
@@ -39,9 +40,11 @@ def load_split(args, split_seed=0):
     return digits, data.prepare(x_train), y_train, data.prepare(x_val), y_val
 
 
-def train_member(recipe_name, x_train, y_train, x_val, y_val, seed, epochs=None):
-    """Train one model of a recipe; return (model, history, seconds)."""
+def train_member(recipe_name, x_train, y_train, x_val, y_val, seed, epochs=None, label_smoothing=None):
+    """Train one model of a recipe (its label smoothing replaced when given); return (model, history, seconds)."""
     recipe = recipes.get(recipe_name)
+    if label_smoothing is not None:
+        recipe = dataclasses.replace(recipe, label_smoothing=label_smoothing)
     training.set_seed(seed)
     started = time.perf_counter()
     model, history = runs.fit(recipe, x_train, y_train, x_val, y_val, out=None, epochs=epochs, seed=seed, verbose=2)

@@ -8,6 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import accuracy  # noqa: E402
+import common  # noqa: E402
 import ensemble  # noqa: E402
 import throughput  # noqa: E402
 import time_to_accuracy  # noqa: E402
@@ -26,6 +27,14 @@ def test_accuracy_script(kaggle_dir, tmp_path, capsys):
     line = result_line(capsys.readouterr().out)
     assert re.search(r"recipe=fast seeds=1 val_accuracy=\d+\.\d+% tta_accuracy=\d+\.\d+% seconds=\d+", line)
     assert len(data.read_submission(tmp_path / "submission.csv", expected_rows=40)) == 40
+
+
+def test_label_smoothing_replaces_the_recipes(sample):
+    images, labels = sample
+    for smoothing, expected in ((None, 0.1), (0.2, 0.2)):  # fast's own is 0.1
+        model, _, _ = common.train_member("fast", images[:64], labels[:64], images[64:96], labels[64:96], seed=0,
+                                          epochs=1, label_smoothing=smoothing)
+        assert model.loss.get_config()["label_smoothing"] == expected
 
 
 def test_ensemble_script(kaggle_dir, tmp_path, capsys):
