@@ -26,6 +26,7 @@ def main(argv=None):
     parser.add_argument("--recipe", default="strided24")
     parser.add_argument("--members", type=int, default=5)
     parser.add_argument("--epochs", type=int, help="default: the recipe's")
+    parser.add_argument("--label-smoothing", type=float, help="default: the recipe's")
     parser.add_argument("--max-minutes", type=float, help="start no member that would end past this much training")
     args = parser.parse_args(argv)
     common.configure(args)
@@ -36,7 +37,8 @@ def main(argv=None):
         if trained and args.max_minutes and total_seconds * (trained + 1) / trained > 60 * args.max_minutes:
             print(f"stopping at {trained} members: another would end past {args.max_minutes:g} minutes")
             break
-        model, _, seconds = common.train_member(args.recipe, x_train, y_train, x_val, y_val, seed, args.epochs)
+        model, _, seconds = common.train_member(args.recipe, x_train, y_train, x_val, y_val, seed, args.epochs,
+                                                 args.label_smoothing)
         total_seconds += seconds
         trained += 1
         probabilities = evaluate.predict_proba(model, x_val)

@@ -40,7 +40,7 @@ def test_label_smoothing_replaces_the_recipes(sample):
 def test_ensemble_script(kaggle_dir, tmp_path, capsys):
     out = tmp_path / "runs" / "ensemble"  # not there yet: the script makes it
     ensemble.main(["--data-dir", str(kaggle_dir), "--recipe", "baseline", "--members", "2", "--epochs", "1",
-                   "--out", str(out)])
+                   "--label-smoothing", "0.1", "--out", str(out)])
     output = capsys.readouterr().out
     assert "ensemble of 2" in output
     assert re.search(r"ensemble=baseline members=2 val_accuracy=\d+\.\d+%", result_line(output))
