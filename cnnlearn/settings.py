@@ -12,11 +12,27 @@ Cells never test the mode themselves; they ask this module for sizes:
 
 >>> from cnnlearn import settings
 >>> epochs = settings.pick(full=10, fast=2)
+
+Every run that trains starts from one seed, ``CNNLEARN_SEED`` (default 0), so that a
+learner, or a check of the lessons' claims, can rerun a notebook with another seed without
+editing its cells: ``training.set_seed(settings.SEED)``.
 """
 
 import os
 
 FAST = os.environ.get("CNNLEARN_FAST", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+
+def _seed(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"CNNLEARN_SEED must be a whole number such as 0 or 1, got {text!r}") from None
+
+
+#: The seed every notebook and training experiment starts from (``CNNLEARN_SEED``, default 0).
+SEED = _seed(os.environ.get("CNNLEARN_SEED", "0").strip() or "0")
 
 #: How many training digits fast mode keeps (None: keep them all).
 FAST_TRAIN_DIGITS = 2000
@@ -34,6 +50,7 @@ def mode():
 
 def describe():
     """One line for the top of a notebook: the mode, what it means, how to switch."""
+    seed = f" Seed {SEED} (CNNLEARN_SEED sets another)."
     if FAST:
-        return "Running in fast mode (CNNLEARN_FAST is set): a slice of the digits, few epochs."
-    return "Running in full mode: all the digits, all the epochs. CNNLEARN_FAST=1 gives a quick run."
+        return "Running in fast mode (CNNLEARN_FAST is set): a slice of the digits, few epochs." + seed
+    return "Running in full mode: all the digits, all the epochs. CNNLEARN_FAST=1 gives a quick run." + seed

@@ -1,0 +1,82 @@
+"""cnnlearn.claims (a claim checked with a margin, logged for the benchmark) and benchmarks/claims.py."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cnnlearn import claims
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import claims as claims_script  # noqa: E402
+
+
+def test_margin_is_the_distance_inside_the_bound():
+    assert claims.margin(0.7, below=0.85) == pytest.approx(0.15)
+    assert claims.margin(0.9, above=0.85) == pytest.approx(0.05)
+    assert claims.margin(0.5, below=0.6, above=0.45) == pytest.approx(0.05)  # the nearer bound
+    assert claims.margin(1.0, below=0.85) == pytest.approx(-0.15)
+    with pytest.raises(ValueError, match="give a bound"):
+        claims.margin(1.0)
+
+
+def test_check_returns_the_margin_and_fails_naming_the_claim():
+    assert claims.check("loss gap ratio", 0.7, below=0.85) == pytest.approx(0.15)
+    with pytest.raises(AssertionError, match=r"claim failed: loss gap ratio: measured 0.9, expected below 0.85"):
+        claims.check("loss gap ratio", 0.9, below=0.85)
+    with pytest.raises(AssertionError, match="expected below 1 and above 0.5"):
+        claims.check("a share", 0.2, below=1, above=0.5)
+
+
+def test_check_logs_every_check_passed_or_not(tmp_path, monkeypatch):
+    log = tmp_path / "checks.jsonl"
+    monkeypatch.setenv("CNNLEARN_CLAIMS_LOG", str(log))
+    claims.check("holds", 1.0, above=0.5)
+    with pytest.raises(AssertionError):
+        claims.check("fails", 0.0, above=0.5)
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(r["claim"], r["margin"]) for r in records] == [("holds", 0.5), ("fails", -0.5)]
+    assert {"seed", "mode", "value", "below", "above"} <= set(records[0])
+
+
+def test_nothing_is_logged_without_the_variable(tmp_path, monkeypatch):
+    monkeypatch.delenv("CNNLEARN_CLAIMS_LOG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    claims.check("holds", 1.0, above=0.5)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_benchmark_runs_a_notebook_per_seed_and_reports_the_smallest_margin(tmp_path, monkeypatch, capsys):
+    (tmp_path / "notebooks").mkdir()
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "from cnnlearn import claims, settings\n"
+        "claims.check('seed is even', settings.SEED % 2, below=0.5)\n"), nbformat.v4.new_code_cell("1 / 0")])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, tmp_path / "notebooks" / "01_tiny.ipynb")
+    monkeypatch.setattr(claims_script, "ROOT", tmp_path)
+    log = tmp_path / "log.jsonl"
+    code = claims_script.main(["--seeds", "0", "1", "--log", str(log)])
+    out = capsys.readouterr().out
+    assert code == 1  # seed 1 breaks the claim, and a cell raised
+    assert "| 01 | fast | seed is even | below 0.5 | 0 to 1 | -0.5 to 0.5 | 2 | **-0.5** |" in out
+    assert "RESULT claims=1 configurations=2 failed=1" in out
+    assert "problem: notebooks/01_tiny.ipynb cell 1: ZeroDivisionError" in out
+    assert claims_script.main(["--report", str(log)]) == 1  # the same table from the log alone
+    assert "failed=1" in capsys.readouterr().out
+
+
+
+def test_the_seed_comes_from_cnnlearn_seed_and_a_bad_one_is_named():
+    run = [sys.executable, "-c", "from cnnlearn import settings; print(settings.SEED); print(settings.describe())"]
+    for value, seed in [(None, 0), ("", 0), ("3", 3)]:
+        env = {k: v for k, v in os.environ.items() if k != "CNNLEARN_SEED"}
+        env.update({} if value is None else {"CNNLEARN_SEED": value})
+        out = subprocess.run(run, capture_output=True, text=True, env=env, check=True).stdout.splitlines()
+        assert out[0] == str(seed) and f"Seed {seed} (CNNLEARN_SEED sets another)." in out[1]
+    bad = subprocess.run(run, capture_output=True, text=True, env={**os.environ, "CNNLEARN_SEED": "one"})
+    assert bad.returncode != 0
+    assert "CNNLEARN_SEED must be a whole number such as 0 or 1, got 'one'" in bad.stderr
