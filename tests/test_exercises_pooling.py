@@ -229,7 +229,7 @@ def test_q7_global_average_alone_falls_short(capsys):
 
 
 def test_q7_measures_a_fresh_copy_with_seed_0():
-    """The learner's own weights (and seed) do not matter: the measured copy starts from seed 0."""
+    """The learner's own weights (and seed) do not matter: the measured copy starts from settings.SEED."""
     import keras as k
 
     from cnnlearn import training

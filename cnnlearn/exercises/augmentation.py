@@ -13,6 +13,7 @@ import functools
 import keras
 import numpy as np
 
+from cnnlearn import settings
 from cnnlearn.evaluate import shift
 from cnnlearn.exercises.questions import (ExperimentQuestion, FunctionQuestion, ModelQuestion, ThoughtQuestion,
                                           ValueQuestion, sample_digits, source_of)
@@ -191,11 +192,11 @@ def _q6_digits():
 
 @functools.lru_cache(maxsize=8)
 def _q6_accuracies(amount):
-    """Train q6's tiny CNN (seed 0) with shifts of up to ``amount`` (0: none); accuracy on crisp and moved digits."""
-    from cnnlearn import training
+    """Train q6's tiny CNN (seed settings.SEED) with shifts of up to ``amount`` (0: none); accuracy on crisp and moved digits."""
+    from cnnlearn import settings, training
 
     x_few, y_few, x_val, x_moved, y_val = _q6_digits()
-    training.set_seed(0)
+    training.set_seed(settings.SEED)
     model = keras.Sequential([
         keras.Input((28, 28, 1)),
         keras.layers.Conv2D(16, 3, activation="relu"),
@@ -205,8 +206,8 @@ def _q6_accuracies(amount):
         keras.layers.Dense(10, activation="softmax"),
     ])
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
-    moving = keras.layers.RandomTranslation(amount, amount, fill_mode="constant", seed=0) if amount else None
-    model.fit(training.dataset(x_few, y_few, batch_size=32, shuffle=True, augment=moving, seed=0),
+    moving = keras.layers.RandomTranslation(amount, amount, fill_mode="constant", seed=settings.SEED) if amount else None
+    model.fit(training.dataset(x_few, y_few, batch_size=32, shuffle=True, augment=moving, seed=settings.SEED),
               epochs=EXPERIMENT_EPOCHS, verbose=0)
     return tuple(model.evaluate(training.dataset(x, y_val, batch_size=500), verbose=0)[1] for x in (x_val, x_moved))
 
@@ -223,7 +224,7 @@ def _q6_measure(answer):
 q6 = ExperimentQuestion(
     "q6",
     f"A tiny CNN is trained for {EXPERIMENT_EPOCHS} epochs on {EXPERIMENT_DIGITS} of the bundled digits "
-    f"(seed 0), once without augmentation and once with keras.layers.RandomTranslation(answer, answer, "
+    f"(seed {settings.SEED}), once without augmentation and once with keras.layers.RandomTranslation(answer, answer, "
     f"fill_mode='constant'), then measured on the validation digits and on a copy of them moved by up to "
     f"{MAX_MOVE} pixels each way. Find a shift that beats no augmentation on the moved digits by at least "
     f"{MIN_GAIN:.0%} without losing more than {MAX_LOSS:.0%} on the crisp ones. Answer with the shift.",

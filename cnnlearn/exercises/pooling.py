@@ -16,7 +16,7 @@ name the learner uses, followed by the lines that answer the exercise's cell in 
 
 import numpy as np
 
-from cnnlearn import ops
+from cnnlearn import ops, settings
 from cnnlearn.exercises.questions import (ExperimentQuestion, FunctionQuestion, ModelQuestion, ThoughtQuestion,
                                           ValueQuestion, sample_digits, source_of)
 
@@ -257,11 +257,11 @@ TRAINING_DIGITS, EPOCHS, TARGET_ACCURACY = 2_000, 5, 0.75
 
 
 def _gap_measure(answer):
-    """Train a fresh copy of the answer's network (seed 0) as the notebook trains its three; its weights and
+    """Train a fresh copy of the answer's network (seed settings.SEED) as the notebook trains its three; its weights and
     validation accuracy."""
     import keras
 
-    from cnnlearn import training
+    from cnnlearn import settings, training
 
     if not isinstance(answer, keras.Model):
         raise ValueError(f"expected a keras model (keras.Sequential([...])), got {type(answer).__name__}")
@@ -273,11 +273,11 @@ def _gap_measure(answer):
     if tuple(answer.inputs[0].shape) != (None, 28, 28, 1) or tuple(answer.output_shape) != (None, 10):
         raise ValueError(f"expected digits (None, 28, 28, 1) in and 10 probabilities out, got "
                          f"{tuple(answer.inputs[0].shape)} -> {tuple(answer.output_shape)}")
-    training.set_seed(0)
-    model = keras.models.clone_model(answer)  # the same layers, fresh weights from seed 0
+    training.set_seed(settings.SEED)
+    model = keras.models.clone_model(answer)  # the same layers, fresh weights from settings.SEED
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
     x_few, y_few, x_val, y_val = sample_digits(TRAINING_DIGITS)
-    model.fit(training.dataset(x_few, y_few, shuffle=True, seed=0), epochs=EPOCHS, verbose=0)
+    model.fit(training.dataset(x_few, y_few, shuffle=True, seed=settings.SEED), epochs=EPOCHS, verbose=0)
     _, accuracy = model.evaluate(training.dataset(x_val, y_val), verbose=0)
     return {"weights": model.count_params(), "validation accuracy": float(accuracy)}
 
@@ -305,7 +305,7 @@ q7 = ExperimentQuestion(
     f"Build a keras.Sequential for digits that ends GlobalAveragePooling2D, Dense(10, activation='softmax') "
     f"(no Flatten), with fewer than {FLATTEN_NETWORK_WEIGHTS:,} weights (the Flatten network's), that reaches a "
     f"validation accuracy of at least {TARGET_ACCURACY}. check() trains a fresh copy as the notebook trained its "
-    f"three (RMSprop, batches of 64, seed 0) on {TRAINING_DIGITS:,} digits of the sample for {EPOCHS} epochs and "
+    f"three (RMSprop, batches of 64, seed {settings.SEED}) on {TRAINING_DIGITS:,} digits of the sample for {EPOCHS} epochs and "
     f"measures it on the sample's 500 validation digits: some seconds.",
     measure=_gap_measure,
     passes=lambda measured: (measured["weights"] < FLATTEN_NETWORK_WEIGHTS
