@@ -5,7 +5,7 @@
     python benchmarks/claims.py --report runs/claims/*.jsonl     # the table again, from earlier runs
 
 Every claim a notebook or a training exercise makes about a trained model goes through
-``cnnlearn.claims.check``, which returns its margin (how far the measured value is inside its
+``cnnlearn.claims.check``, which logs its margin (how far the measured value is inside its
 bound). This script executes the notebooks (``--notebooks``, default: every one) and the exercise
 tests that train (``--tests``, pytest's ``slow`` marker) once per configuration, a seed
 (``CNNLEARN_SEED``) crossed with numerics:

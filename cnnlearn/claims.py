@@ -6,8 +6,9 @@ checks it in one line::
     claims.check("loss gap, with dropout / without", ratio, below=0.85)
 
 ``check`` raises ``AssertionError`` naming the claim, the measured value and its bound when the
-claim fails. It returns the **margin**: how far the value is inside its bound, in the value's own
-units (``below - value``, or ``value - above``), negative when the claim fails.
+claim fails, and returns nothing (so a cell that ends with it shows no output). Its **margin** is how
+far the value is inside its bound, in the value's own units (``below - value``, or ``value - above``),
+negative when the claim fails: :func:`margin` computes it, and the log records it.
 
 One run is one seed on one CPU. ``benchmarks/claims.py`` reruns the notebooks and the training
 exercises with other seeds (``CNNLEARN_SEED``) and other floating-point kernels, and collects every
@@ -32,7 +33,7 @@ def margin(value, below=None, above=None):
 
 
 def check(claim, value, below=None, above=None):
-    """Check that ``value`` is below ``below`` and/or above ``above``; return the margin.
+    """Check that ``value`` is below ``below`` and/or above ``above``.
 
     Parameters
     ----------
@@ -43,10 +44,13 @@ def check(claim, value, below=None, above=None):
     below, above : float, optional
         The bounds the claim puts on it (at least one).
 
-    Returns
-    -------
-    float, the margin (see :func:`margin`). With ``CNNLEARN_CLAIMS_LOG`` set, the check is also
-    appended to that file as one JSON line (claim, value, bounds, margin, seed, mode), passed or not.
+    Raises
+    ------
+    AssertionError
+        When the margin (see :func:`margin`) is not positive, naming the claim, value and bounds.
+
+    With ``CNNLEARN_CLAIMS_LOG`` set, the check is also appended to that file as one JSON line
+    (claim, value, bounds, margin, seed, mode), passed or not.
     """
     value = float(value)
     result = margin(value, below, above)
@@ -59,4 +63,3 @@ def check(claim, value, below=None, above=None):
     bounds = " and ".join(f"{word} {bound:.4g}" for word, bound in (("below", below), ("above", above))
                           if bound is not None)
     assert result > 0, f"claim failed: {claim}: measured {value:.4g}, expected {bounds}"
-    return result
