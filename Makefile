@@ -1,4 +1,4 @@
-# cnnlearn: `make demo` trains a CNN in about a minute; `make test` runs every test and notebook.
+# cnnlearn: `make demo` trains a CNN in a minute or two; `make test` runs every test and notebook.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.cnnlearn-installed
 NBVAL  := --nbval-lax --nbval-current-env --nbval-kernel-startup-timeout=120 \
           --nbval-cell-timeout=600 --nbval-sanitize-with=notebooks/sanitize.cfg
 
-.PHONY: setup test test-lib demo lab book notebooks bench clean
+.PHONY: setup test test-claims test-lib demo lab book notebooks bench clean
 
 # Create .venv and install cnnlearn with its dev and docs extras; redone only when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -19,6 +19,13 @@ setup: $(STAMP)
 
 test: setup
 	CNNLEARN_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest tests notebooks $(NBVAL) --durations=15
+
+# The lessons' claims about training once more, under another seed and TensorFlow's own kernels
+# (oneDNN off): every notebook that trains, and the exercises that train, in fast mode. CI runs it too.
+CLAIMS := $(filter-out notebooks/00_the_data.ipynb,$(wildcard notebooks/[0-9]*.ipynb)) \
+          $(filter-out tests/test_exercises_jupyterlab.py,$(wildcard tests/test_exercises*.py)) tests/test_solutions.py
+test-claims: setup
+	CNNLEARN_SEED=1 TF_ENABLE_ONEDNN_OPTS=0 CNNLEARN_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest $(CLAIMS) $(NBVAL)
 
 test-lib: setup
 	MPLBACKEND=Agg $(BIN)/python -m pytest tests

@@ -231,7 +231,7 @@ def parser():
                        help="delete the run already in --out (finished or not) and start this one there")
     train.add_argument("--fast", action="store_true", help="1,000 digits and 1 epoch: a quick smoke run")
     train.add_argument("--demo", action="store_true",
-                       help=f"the bundled 5,000-digit sample, {DEMO_EPOCHS} epochs (about a minute on 2 cores)")
+                       help=f"the bundled 5,000-digit sample, {DEMO_EPOCHS} epochs (a minute or two on 2 cores)")
     train.add_argument("--mirrored", action="store_true",
                        help="train with tf.distribute.MirroredStrategy on all local devices (e.g. several GPUs)")
     train.add_argument("--verbose", type=int, default=2, choices=(0, 1, 2), help="Keras progress: 0 none, "
