@@ -7,7 +7,7 @@
 Every claim a notebook or a training exercise makes about a trained model goes through
 ``cnnlearn.claims.check``, which logs its margin (how far the measured value is inside its
 bound). This script executes the notebooks (``--notebooks``, default: every one) and the exercise
-tests that train (``--tests``, pytest's ``slow`` marker) once per configuration, a seed
+tests and printed solutions (``--tests``, as ``make test-claims`` runs them) once per configuration, a seed
 (``CNNLEARN_SEED``) crossed with numerics:
 
 - ``default``: TensorFlow as installed (oneDNN on, the widest vector instructions the CPU has);
@@ -77,8 +77,11 @@ def execute_notebook(path):
 
 
 def run_tests(folder):
-    return [sys.executable, "-m", "pytest", "-q", "-m", "slow", "-p", "no:cacheprovider",
-            *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "tests").glob("test_exercises_*.py"))]
+    """The exercise tests (those that train check right answers pass and known wrong ones fail) and the
+    printed solutions: the same files as ``make test-claims``."""
+    tests = [p for p in (ROOT / "tests").glob("test_exercises*.py") if p.name != "test_exercises_jupyterlab.py"]
+    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+            *sorted(str(p.relative_to(ROOT)) for p in tests + [ROOT / "tests" / "test_solutions.py"])]
 
 
 def report(records):
@@ -131,7 +134,7 @@ def main(argv=None):
     args.log.parent.mkdir(parents=True, exist_ok=True)
     sources = [] if args.no_notebooks else [(str(p.relative_to(ROOT)), execute_notebook(p))
                                             for p in notebook_paths(args.notebooks)]
-    sources += [("tests (slow exercise tests)", run_tests)] if args.tests else []
+    sources += [("tests (exercises and solutions)", run_tests)] if args.tests else []
     records, problems = [], []
     for seed in args.seeds:
         for numerics in args.numerics:

@@ -35,6 +35,9 @@ def margin(value, below=None, above=None):
 def check(claim, value, below=None, above=None):
     """Check that ``value`` is below ``below`` and/or above ``above``.
 
+    With ``CNNLEARN_CLAIMS_LOG`` set, the check is also appended to that file as one JSON line
+    (claim, value, bounds, margin, seed, mode), passed or not.
+
     Parameters
     ----------
     claim : str
@@ -48,9 +51,6 @@ def check(claim, value, below=None, above=None):
     ------
     AssertionError
         When the margin (see :func:`margin`) is not positive, naming the claim, value and bounds.
-
-    With ``CNNLEARN_CLAIMS_LOG`` set, the check is also appended to that file as one JSON line
-    (claim, value, bounds, margin, seed, mode), passed or not.
     """
     value = float(value)
     result = margin(value, below, above)

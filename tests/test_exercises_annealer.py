@@ -148,9 +148,14 @@ def test_q5_takes_a_sentence_and_shows_the_rubric(capsys):
 
 # q6: the experiment -------------------------------------------------------------
 
-def test_q6_the_solutions_annealer_meets_the_target(capsys):
+def test_q6_the_solutions_annealer_meets_the_target_with_room(capsys, monkeypatch):
     scope = {"training": training, "ex": ex}
     exec(ex.q6._solution, scope)
+    measured = ex._q6_measure(scope["answer"])  # trained once, then shown through the verdict
+    assert measured["cuts"] >= 1
+    claims.check("q6: the solution's last training loss / the constant rate's", measured["ratio"],
+                 below=ex.MAX_LOSS_RATIO)
+    monkeypatch.setattr(ex.q6, "measure", lambda answer: measured)
     ok, out = verdict(capsys, ex.q6, scope["answer"])
     assert ok and "target met" in out and "validation accuracy = " in out and "cuts = " in out, out
 
@@ -159,13 +164,6 @@ def test_q6_without_a_cut_the_too_high_rate_misses_the_target():
     measured = ex._q6_measure(training.annealer(patience=100))  # never acts: a constant rate
     assert measured["cuts"] == 0 and not ex.q6.passes(measured), measured
     assert measured["ratio"] == 1  # the very run the reference is: the same seed, step for step
-
-
-def test_q6_the_solution_meets_the_target_with_room():
-    measured = ex._q6_measure(training.annealer(patience=1, factor=0.5))
-    assert measured["cuts"] >= 1
-    claims.check("q6: the solution's last training loss / the constant rate's", measured["ratio"],
-                 below=ex.MAX_LOSS_RATIO)
 
 
 @pytest.mark.parametrize("answer", [0.5, (1, 0.5), keras.callbacks.EarlyStopping()])
