@@ -184,7 +184,8 @@ class KaggleChunks:
         The rows handed out so far.
     """
 
-    def __init__(self, path, require_labels=False, chunk_rows=CHUNK_ROWS):
+    def __init__(self, path, require_labels=False, chunk_rows=None):
+        chunk_rows = chunk_rows or CHUNK_ROWS
         self.path, self.chunk_rows, self.rows, self._file, self._chunks = path, chunk_rows, 0, None, iter(())
         name = _name(path)
         if str(path) != STDIN:
@@ -267,7 +268,7 @@ class KaggleChunks:
         self.close()
 
 
-def iter_kaggle_csv(path, require_labels=False, chunk_rows=CHUNK_ROWS):
+def iter_kaggle_csv(path, require_labels=False, chunk_rows=None):
     """Read Kaggle's ``train.csv`` or ``test.csv`` (plain or gzipped) in chunks, once, front to back.
 
     Memory stays near one chunk, whatever the file's size; a pipe works.
@@ -281,8 +282,8 @@ def iter_kaggle_csv(path, require_labels=False, chunk_rows=CHUNK_ROWS):
     require_labels : bool, default False
         Refuse a file without a ``label`` column (a test file given where
         training data is needed).
-    chunk_rows : int, default :data:`CHUNK_ROWS`
-        Rows per chunk (the last may have fewer).
+    chunk_rows : int, optional
+        Rows per chunk (the last may have fewer); default :data:`CHUNK_ROWS`.
 
     Returns
     -------
@@ -351,12 +352,10 @@ def write_atomically(path, write):
     try:
         write(partial)
         os.replace(partial, path)
-    except OSError as e:
-        partial.unlink(missing_ok=True)
-        raise _named(e, path, partial)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+    except BaseException as e:
+        with contextlib.suppress(OSError):  # on a read-only disk even removing a missing file fails
+            partial.unlink(missing_ok=True)
+        raise _named(e, path, partial) if isinstance(e, OSError) else e
     return path
 
 
@@ -439,6 +438,7 @@ def _check_submission_labels(labels, expected_rows, where):
 def _write_rows(f, chunks, expected_rows, where):
     """Write the header, then each chunk's rows as it comes; return the number of rows."""
     f.write("ImageId,Label\n")
+    f.flush()
     rows = 0
     for labels in chunks:
         labels = _check_submission_labels(labels, None, where)
