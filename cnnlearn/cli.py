@@ -9,6 +9,9 @@ see :data:`EXIT_CODES`.
 """
 
 import argparse
+import contextlib
+import errno
+import io
 import json
 import os
 import shlex
@@ -36,13 +39,19 @@ def _out_dir(path, default):
 
 
 def _output_file(path, inputs):
-    """--out for predict: a file name in an existing folder, and none of the files it reads."""
+    """--out for predict: "-" (standard output), an existing device or FIFO, or a file name in an
+    existing folder; and none of the files it reads. Needs no TensorFlow."""
+    if path == "-":
+        return path
     path = Path(path)
     if path.is_dir():
         raise CnnlearnError(f"--out {path}: is a folder; expected a file name such as {path / 'submission.csv'}")
     if not path.parent.is_dir():
-        raise CnnlearnError(f"--out {path}: the folder {path.parent} does not exist")
+        raise CnnlearnError(f"--out {path}: the folder {path.parent} does not exist; expected a file name in an "
+                            "existing folder (or - for standard output)")
     for given in inputs:
+        if given == "-":
+            continue
         same = os.path.samefile(path, given) if path.exists() and Path(given).exists() else \
             path.resolve() == Path(given).resolve()
         if same:
@@ -54,14 +63,20 @@ def _digit_model(path):
     """A model file that takes 28x28x1 digits and gives 10 probabilities."""
     from cnnlearn import evaluate
 
-    if Path(path).is_file() and not os.access(path, os.R_OK):
-        raise CnnlearnError(f"{path}: permission denied; cannot read this model file")
     model = evaluate.load_model(path)
     shapes = (getattr(model, "input_shape", None), getattr(model, "output_shape", None))
     if shapes != ((None, 28, 28, 1), (None, 10)):
         raise CnnlearnError(f"{path}: the model takes {shapes[0]} and gives {shapes[1]}; expected a digit model "
                             "that takes (None, 28, 28, 1) and gives (None, 10), one probability per digit")
     return model
+
+
+def _predicted(models, images, tta):
+    """The digit the models' mean probabilities pick for each image, int64 (n,)."""
+    from cnnlearn import evaluate
+
+    probabilities = sum(evaluate.predict_proba(model, images, tta=tta) for model in models) / len(models)
+    return probabilities.argmax(axis=1)
 
 
 def _files(folder):
@@ -152,31 +167,45 @@ def train_command(args):
 
 
 def predict_command(args):
-    """Write a Kaggle submission for a test CSV: one model's predictions, or several models' averaged."""
-    from cnnlearn import data, evaluate
+    """Write a Kaggle submission for a test CSV: one model's predictions, or several models' averaged.
+
+    The paths, the model files and the CSV's header are checked before TensorFlow loads; then the
+    input is read, predicted and written a chunk at a time, in memory bounded by the chunk.
+    """
+    from cnnlearn import evaluate, kaggle
 
     out = _output_file(args.out, [*args.model, args.input])
-    models = [_digit_model(path) for path in args.model]
-    images, labels = data.load_kaggle_csv(args.input)
-    if labels is not None:
-        raise CnnlearnError(f"{args.input}: has a 'label' column, like Kaggle's train.csv; predict writes a "
-                            "submission for unlabelled digits (test.csv). To measure a model on labelled digits, "
-                            "run: cnnlearn evaluate --model ... --input " + shlex.quote(str(args.input)))
-    probabilities = sum(evaluate.predict_proba(model, images, tta=args.tta) for model in models) / len(models)
-    data.write_submission(probabilities.argmax(axis=1), out, expected_rows=len(images))
-    print(f"Wrote {len(images):,} predictions{f' (the mean of {len(models)} models)' if len(models) > 1 else ''} "
-          f"to {out}")
+    for path in args.model:
+        evaluate.check_model_file(path)
+    with kaggle.iter_kaggle_csv(args.input) as chunks:
+        if chunks.labelled:
+            raise CnnlearnError(f"{'standard input' if args.input == '-' else args.input}: has a 'label' column, like Kaggle's train.csv; predict "
+                                "writes a submission for unlabelled digits (test.csv). To measure a model on "
+                                "labelled digits, run: cnnlearn evaluate --model ... --input "
+                                + shlex.quote(str(args.input)))
+        models = [_digit_model(path) for path in args.model]
+        rows = kaggle.write_submission_chunks((_predicted(models, images, args.tta) for images, _ in chunks), out)
+    where = "standard output" if out == "-" else out
+    print(f"Wrote {rows:,} predictions{f' (the mean of {len(models)} models)' if len(models) > 1 else ''} "
+          f"to {where}", file=sys.stderr if out == "-" else sys.stdout)
     return 0
 
 
 def evaluate_command(args):
-    """Accuracy and per-digit report of a model on a labelled CSV."""
-    from cnnlearn import data, evaluate
+    """Accuracy and per-digit report of a model on a labelled CSV, read a chunk at a time."""
+    import numpy as np
 
-    models = [_digit_model(path) for path in args.model]
-    images, labels = data.load_kaggle_csv(args.input, require_labels=True)
-    probabilities = sum(evaluate.predict_proba(model, images, tta=args.tta) for model in models) / len(models)
-    predictions = probabilities.argmax(axis=1)
+    from cnnlearn import evaluate, kaggle
+
+    for path in args.model:
+        evaluate.check_model_file(path)
+    labels, predictions = [], []
+    with kaggle.iter_kaggle_csv(args.input, require_labels=True) as chunks:
+        models = [_digit_model(path) for path in args.model]
+        for images, chunk_labels in chunks:
+            labels.append(chunk_labels.astype(np.uint8))  # a byte per digit is all that is kept
+            predictions.append(_predicted(models, images, args.tta).astype(np.uint8))
+    labels, predictions = np.concatenate(labels), np.concatenate(predictions)
     print(evaluate.classification_report(labels, predictions))
     print(f"Accuracy: {evaluate.accuracy(labels, predictions):.4%} on {len(labels):,} digits")
     return 0
@@ -240,15 +269,33 @@ def parser():
 
     predict = commands.add_parser("predict", help="write submission.csv for a test CSV", **kinds,
                                   description="Predict the digits of a Kaggle-format CSV and write ImageId,Label.")
-    _model_and_input(predict, "Kaggle's test.csv (or .csv.gz)")
-    predict.add_argument("--out", default="submission.csv", help="where to write (default: submission.csv)")
+    _model_and_input(predict, "Kaggle's test.csv (or .csv.gz); - reads standard input")
+    predict.add_argument("--out", default="submission.csv",
+                         help="where to write (default: submission.csv); - writes standard output, and an existing "
+                              "device or FIFO is written to as it is")
     predict.set_defaults(run=predict_command)
 
     evaluate = commands.add_parser("evaluate", help="accuracy of a model on a labelled CSV", **kinds,
                                    description="Accuracy and per-digit precision/recall on a labelled CSV.")
-    _model_and_input(evaluate, "a labelled Kaggle-format CSV (train.csv)")
+    _model_and_input(evaluate, "a labelled Kaggle-format CSV (train.csv, or .csv.gz); - reads standard input")
     evaluate.set_defaults(run=evaluate_command)
     return top
+
+
+#: What to do about an OSError, by errno: said after the error and the file.
+WRITE_HINTS = {errno.ENOSPC: "free some space, or write somewhere else",
+               errno.EROFS: "expected a disk that can be written to; write somewhere else",
+               errno.EACCES: "expected a file and folder you may write to; write somewhere else",
+               errno.EPERM: "expected a file and folder you may write to; write somewhere else",
+               errno.EPIPE: "the reader went away before every row was written"}
+
+
+def _os_error(error):
+    """One line for an OSError: what went wrong, with which file, and what was expected."""
+    what = str(error.strerror or error)
+    what = what[:1].lower() + what[1:]
+    hint = WRITE_HINTS.get(error.errno)
+    return f"{what}{f': {error.filename}' if error.filename else ''}{f'; {hint}' if hint else ''}"
 
 
 def main(argv=None):
@@ -261,8 +308,10 @@ def main(argv=None):
         print(f"cnnlearn {args.command}: error: {e}", file=sys.stderr)
         return 2
     except OSError as e:  # a file that cannot be written or reached: permission, read-only or full disk
-        print(f"cnnlearn {args.command}: error: {f'{e.filename}: ' if e.filename else ''}{e.strerror or e}",
-              file=sys.stderr)
+        print(f"cnnlearn {args.command}: error: {_os_error(e)}", file=sys.stderr)
+        if e.errno == errno.EPIPE:  # nothing more can go to the closed pipe, not even at exit
+            with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 3
     except KeyboardInterrupt:
         print(f"cnnlearn {args.command}: interrupted", file=sys.stderr)

@@ -1,12 +1,16 @@
-"""How good is a trained model, and where does it go wrong?"""
+"""How good is a trained model, and where does it go wrong?
+
+Importing this module loads neither Keras nor scikit-learn; the functions that need them do, so
+:func:`check_model_file` answers in a moment.
+"""
 
 import logging
+import os
+import zipfile
 from pathlib import Path
 from typing import NamedTuple
 
-import keras
 import numpy as np
-import sklearn.metrics
 
 from cnnlearn import CnnlearnError
 from cnnlearn.data import model_input
@@ -63,11 +67,15 @@ def accuracy(labels, predictions):
 
 def confusion_matrix(labels, predictions):
     """int64 (10, 10): row = true digit, column = predicted digit."""
+    import sklearn.metrics
+
     return sklearn.metrics.confusion_matrix(labels, predictions, labels=range(10))
 
 
 def classification_report(labels, predictions):
     """Precision, recall and F1 for each digit, as text (scikit-learn's report)."""
+    import sklearn.metrics
+
     return sklearn.metrics.classification_report(labels, predictions, labels=range(10), digits=4, zero_division=0)
 
 
@@ -93,17 +101,48 @@ def worst_errors(model, images, labels, k=9, batch_size=256):
     return Errors(order, labels[order], predicted[order], probabilities[order, predicted[order]])
 
 
+MODEL_HELP = "expected a .keras file saved by cnnlearn train (or keras.Model.save)"
+
+
+def check_model_file(path):
+    """Raise :class:`cnnlearn.CnnlearnError` unless ``path`` looks like a Keras model file; needs no Keras.
+
+    Checks that it is a readable file ending in ``.keras`` and a zip archive (as every ``.keras`` file
+    is); the message names the file and says what it is instead (missing, a folder, empty, not a zip).
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise CnnlearnError(f"{path}: no such model file (it is a folder); {MODEL_HELP}")
+    if not path.is_file():
+        raise CnnlearnError(f"{path}: no such model file; {MODEL_HELP}")
+    if path.suffix != ".keras":
+        raise CnnlearnError(f"{path}: expected a Keras model file ending in .keras")
+    if not os.access(path, os.R_OK):
+        raise CnnlearnError(f"{path}: permission denied; cannot read this model file")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+        zipped = zipfile.is_zipfile(path)
+    except OSError as e:
+        raise CnnlearnError(f"{path}: cannot read this model file ({e.strerror or e}); {MODEL_HELP}") from None
+    if not head:
+        raise CnnlearnError(f"{path}: cannot load the model: the file is empty (0 bytes); {MODEL_HELP}")
+    if not zipped:
+        raise CnnlearnError(f"{path}: cannot load the model: the file is corrupt or not a Keras model (it is not "
+                            f"a zip archive, as a .keras file is; it starts with {head!r}); {MODEL_HELP}")
+    return path
+
+
 def load_model(path):
     """Load a model saved as ``.keras``, with Keras's ``safe_mode`` on.
 
     Safe mode refuses files that would run arbitrary code (lambda layers).
-    Raises :class:`cnnlearn.CnnlearnError` for a missing or unreadable file.
+    Raises :class:`cnnlearn.CnnlearnError` for a missing, unreadable or corrupt
+    file (see :func:`check_model_file`).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise CnnlearnError(f"{path}: no such model file; expected a .keras file saved by cnnlearn train")
-    if path.suffix != ".keras":
-        raise CnnlearnError(f"{path}: expected a Keras model file ending in .keras")
+    import keras
+
+    path = check_model_file(path)
     try:
         return keras.saving.load_model(path, safe_mode=True)
     except Exception as e:  # Keras raises many kinds for a corrupt file

@@ -25,22 +25,55 @@ from cnnlearn.data import model_input, one_hot
 from cnnlearn.kaggle import write_atomically
 
 
-@contextlib.contextmanager
-def lock(folder):
-    """Hold ``folder/.lock`` for one process; refuse at once, naming the holder, if another has it."""
+def _open_locked(path):
+    """``path`` opened and flock-ed by this process alone; None if it was unlinked or replaced meanwhile.
+
+    Raise, naming the holder's pid, if another process holds it.
+    """
     import fcntl
 
-    with open(Path(folder) / ".lock", "a+") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            f.seek(0)
-            raise CnnlearnError(f"{folder}: another cnnlearn process (pid {f.read().strip() or '?'}) is training "
-                                "into this run folder; wait for it, or choose another --out") from None
+    f = open(path, "a+")
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.seek(0)
+        holder = f.read().strip() or "?"
+        f.close()
+        raise CnnlearnError(f"{path.parent}: another cnnlearn process (pid {holder}) is training into this run "
+                            "folder; wait for it, or choose another --out") from None
+    try:
+        current = os.stat(path)
+    except FileNotFoundError:
+        current = None
+    opened = os.fstat(f.fileno())
+    if current is None or (current.st_dev, current.st_ino) != (opened.st_dev, opened.st_ino):
+        f.close()  # the holder before us removed this file as it let go: lock the one there now
+        return None
+    return f
+
+
+@contextlib.contextmanager
+def lock(folder):
+    """Hold ``folder/.lock`` for one process; refuse at once, naming the holder, if another has it.
+
+    The file holds the holder's pid while it is held, and is removed on release (while still
+    locked), so a finished run folder keeps no stale pid. A process that locked a file just
+    removed sees that the path no longer names it, and locks the new one instead: two processes
+    never hold the lock at once.
+    """
+    path = Path(folder) / ".lock"
+    f = None
+    while f is None:
+        f = _open_locked(path)
+    try:
         f.truncate(0)
         f.write(str(os.getpid()))
         f.flush()
         yield
+    finally:
+        with contextlib.suppress(OSError):  # a folder made read-only meanwhile keeps its .lock
+            path.unlink()
+        f.close()
 
 
 def check_folder(folder, manifest, restart=False):

@@ -88,6 +88,10 @@ def test_time_to_accuracy_script(kaggle_dir, capsys, target, reached):
 def test_csv_memory_script(capsys):
     import csv_memory
 
-    csv_memory.main(["--rows", "3000"])
-    line = result_line(capsys.readouterr().out)
-    assert re.fullmatch(r"RESULT rows=3000 file_mb=\d+ array_mb=2\.4 peak_rise_mb=\d+\.\d ratio=\d+\.\d\d", line)
+    results = csv_memory.main(["--rows", "300", "3000"])
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("RESULT ")]
+    assert len(lines) == 2
+    for rows, line in zip((300, 3000), lines):
+        assert re.fullmatch(rf"RESULT command=predict rows={rows} file_mb=\d+\.\d peak_mb=\d+ rise_mb=\d+ "
+                            r"seconds=\d+\.\d rows_per_s=\d+", line), line
+    assert [r["rows"] for r in results] == [300, 3000] and all(r["finished"] for r in results)

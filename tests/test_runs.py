@@ -5,6 +5,7 @@ convnet, 1-4 epochs.
 """
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -317,3 +318,64 @@ def test_a_run_killed_after_its_last_epoch_finishes_without_training_again(sampl
     _, history = runs.fit(tiny(epochs=2), x_train, y_train, x_val, y_val, tmp_path, verbose=0)
     pd.testing.assert_frame_equal(history, before)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["history.csv", "model.keras"]
+
+
+# --- the run folder's lock ---
+
+def test_the_lock_holds_the_pid_and_is_removed_on_release(tmp_path):
+    with runs.lock(tmp_path):
+        assert (tmp_path / ".lock").read_text() == str(os.getpid())
+        with pytest.raises(runs.CnnlearnError, match=f"pid {os.getpid()}"):
+            with runs.lock(tmp_path):
+                pass
+    assert not (tmp_path / ".lock").exists(), "a released lock leaves no stale pid behind"
+    with runs.lock(tmp_path):  # and it can be taken again
+        pass
+
+
+def test_a_lock_file_removed_by_its_last_holder_is_not_held(tmp_path, monkeypatch):
+    """A process that opened .lock just before its holder removed it, and then flock-ed that
+    removed file, must not count as holding the lock: it locks the file now at that path."""
+    import builtins
+
+    path = tmp_path / ".lock"
+    with runs.lock(tmp_path):
+        stale = builtins.open(path, "a+")  # opened while held; released and removed below
+    opens = []
+
+    def open_stale_first(name, mode="r", *args, **kwargs):
+        opens.append(name)
+        return stale if len(opens) == 1 else builtins.open(name, mode, *args, **kwargs)
+
+    monkeypatch.setattr(runs, "open", open_stale_first, raising=False)
+    with runs.lock(tmp_path):
+        assert len(opens) == 2 and path.read_text() == str(os.getpid())
+    assert stale.closed and not path.exists()
+
+
+def test_threads_taking_the_lock_in_turn_never_hold_it_together(tmp_path):
+    import threading
+
+    holders, most, taken = [0], [0], [0]
+    guard = threading.Lock()
+
+    def worker():
+        for _ in range(200):
+            try:
+                with runs.lock(tmp_path):
+                    with guard:
+                        holders[0] += 1
+                        most[0] = max(most[0], holders[0])
+                        taken[0] += 1
+                    with guard:
+                        holders[0] -= 1
+            except runs.CnnlearnError:
+                pass  # held by another thread: refused at once, as it should be
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert most[0] == 1 and taken[0] > 0
+    assert not (tmp_path / ".lock").exists()
