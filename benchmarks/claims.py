@@ -105,7 +105,7 @@ def report(records):
         failed += smallest <= 0
         spread = max(values) - min(values)
         relative.append(smallest / spread if spread else float("inf"))
-        print(f"| {where} | {mode} | {claim} | {bound} | {min(values):.4g} to {max(values):.4g} | "
+        print(f"| {where} | {mode} | {claim.replace('|', chr(92) + '|')} | {bound} | {min(values):.4g} to {max(values):.4g} | "
               f"{min(margins):.4g} to {max(margins):.4g} | {len(runs)} | **{smallest:.4g}** |")
     finite = [r for r in relative if r != float("inf")]
     print(f"\nRESULT claims={len(by_claim)} configurations={len(configurations)} failed={failed} "
