@@ -247,8 +247,9 @@ def parser():
                                             "when test.csv exists, submission.csv to the run folder. "
                                             "Ctrl-C keeps the finished epochs: rerun the same command to resume; "
                                             "a finished run is never overwritten.")
-    train.add_argument("--data-dir", help="folder with Kaggle's train.csv/test.csv (default: $CNNLEARN_DATA_DIR or "
-                                          "data/, else the bundled 5,000-digit sample)")
+    train.add_argument("--data-dir", help="folder with Kaggle's train.csv/test.csv (default: $CNNLEARN_DATA_DIR, "
+                                          "else ./data, the repository's data/ or Kaggle's "
+                                          "/kaggle/input/digit-recognizer, else the bundled 5,000-digit sample)")
     train.add_argument("--recipe", default="seed", choices=sorted(RECIPES), help="what to train (default: seed)")
     train.add_argument("--epochs", type=_count, help="epochs, at least 1 (default: the recipe's)")
     train.add_argument("--batch-size", type=_count, help="batch size, at least 1 (default: the recipe's)")

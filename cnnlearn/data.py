@@ -41,11 +41,38 @@ def repository_root(start=None):
     return None
 
 
-def default_data_dir():
-    """``$CNNLEARN_DATA_DIR`` if set, else ``data/`` at the repository root (found from the working
-    directory, so notebooks in ``notebooks/`` and the command line at the root find the same folder)."""
+KAGGLE_INPUT = Path("/kaggle/input")
+"""Where a Kaggle notebook mounts its attached data (read-only). A module-level setting, so a test
+can point it at a temporary folder."""
+
+
+def data_dirs():
+    """The folders searched for Kaggle's ``train.csv``, in order.
+
+    ``$CNNLEARN_DATA_DIR`` alone when it is set; else ``./data``, the repository's ``data/``
+    (found from the working directory), then Kaggle's mount: ``KAGGLE_INPUT/digit-recognizer``
+    and ``KAGGLE_INPUT/competitions/digit-recognizer`` (both layouts occur on Kaggle).
+    """
     if os.environ.get("CNNLEARN_DATA_DIR"):
-        return Path(os.environ["CNNLEARN_DATA_DIR"]).expanduser()
+        return [Path(os.environ["CNNLEARN_DATA_DIR"]).expanduser()]
+    folders = [Path.cwd() / "data"]
+    root = repository_root()
+    if root is not None:
+        folders.append(root / "data")
+    folders += [KAGGLE_INPUT / "digit-recognizer", KAGGLE_INPUT / "competitions" / "digit-recognizer"]
+    return list(dict.fromkeys(folders))
+
+
+def default_data_dir():
+    """The first of :func:`data_dirs` that holds ``train.csv`` (or ``train.csv.gz``); if none does,
+    ``$CNNLEARN_DATA_DIR`` when set, else ``data/`` at the repository root (``./data`` outside a
+    checkout), the folder a user is told to put Kaggle's files in."""
+    folders = data_dirs()
+    for folder in folders:
+        if folder.is_dir() and find_csv(folder, "train") is not None:
+            return folder
+    if os.environ.get("CNNLEARN_DATA_DIR"):
+        return folders[0]
     root = repository_root()
     return (root if root is not None else Path.cwd()) / "data"
 
@@ -77,8 +104,11 @@ def load_digits(source="auto", data_dir=None, verbose=True):
         directory; "sample": the bundled 5,000 digits (offline); "auto":
         Kaggle's files if they are in the data directory, else the sample.
     data_dir : str or Path, optional
-        Where Kaggle's files are. Default: :func:`default_data_dir`. A folder
-        named here (or by ``CNNLEARN_DATA_DIR``) must exist.
+        Where Kaggle's files are. Default: :func:`default_data_dir`, the first
+        folder of :func:`data_dirs` holding ``train.csv``: ``$CNNLEARN_DATA_DIR``;
+        else ``./data``, the repository's ``data/``, then Kaggle's mount
+        ``/kaggle/input/digit-recognizer``. A folder named here (or by
+        ``CNNLEARN_DATA_DIR``) must exist.
     verbose : bool
         Print one line saying which data was used.
 

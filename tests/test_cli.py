@@ -1,6 +1,7 @@
 """The ``cnnlearn`` command end to end, on a tiny Kaggle-format data folder."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -141,3 +142,29 @@ def test_keyboard_interrupt_leaves_a_resumable_run(kaggle_dir, tmp_path, capsys,
     message = capsys.readouterr().err
     assert "to resume" in message and f"--out {tmp_path / 'run'}" in message
 
+
+
+def test_train_from_an_empty_folder_on_kaggle(kaggle_dir, tmp_path):
+    """Kaggle's layout under a temporary root: the data read-only at ``input/digit-recognizer``, the
+    command started from an empty ``working`` folder, which gets the run folder and its submission."""
+    mounted = tmp_path / "input" / "digit-recognizer"
+    mounted.mkdir(parents=True)
+    for name in ("train.csv", "test.csv"):
+        (mounted / name).write_bytes((kaggle_dir / name).read_bytes())
+        (mounted / name).chmod(0o444)
+    mounted.chmod(0o555)
+    working = tmp_path / "working"
+    working.mkdir()
+    script = (f"import sys\nfrom pathlib import Path\nfrom cnnlearn import cli, data\n"
+              f"data.KAGGLE_INPUT = Path({str(tmp_path / 'input')!r})\n"
+              f"sys.exit(cli.main(['train', '--fast', '--epochs', '1', '--out', 'runs/first']))\n")
+    env = {k: v for k, v in os.environ.items() if k != "CNNLEARN_DATA_DIR"}
+    try:
+        result = subprocess.run([sys.executable, "-c", script], cwd=working, env=env, capture_output=True,
+                                text=True, timeout=300)
+    finally:
+        mounted.chmod(0o755)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"Using Kaggle's data in {mounted}: 300 training digits, 40 test digits." in result.stdout
+    assert len(data.read_submission(working / "runs" / "first" / "submission.csv", expected_rows=40)) == 40
+    assert sorted(p.name for p in mounted.iterdir()) == ["test.csv", "train.csv"]

@@ -20,6 +20,7 @@ from cnnlearn import CnnlearnError
 from cnnlearn import data
 from cnnlearn.data import (
     Digits,
+    data_dirs,
     default_data_dir,
     load_digits,
     load_kaggle_csv,
@@ -113,8 +114,11 @@ def fast_sample(monkeypatch, sample):
 
 
 @pytest.fixture
-def no_env_data_dir(monkeypatch):
+def no_env_data_dir(monkeypatch, tmp_path):
+    """No $CNNLEARN_DATA_DIR, and Kaggle's mount moved to an empty temporary folder."""
     monkeypatch.delenv("CNNLEARN_DATA_DIR", raising=False)
+    monkeypatch.setattr(data, "KAGGLE_INPUT", tmp_path / "kaggle-input")
+    return tmp_path / "kaggle-input"
 
 
 # --------------------------------------------------------------------------
@@ -488,6 +492,60 @@ def test_repository_root_from_notebooks(monkeypatch, no_env_data_dir):
     assert repository_root() == REPO_ROOT
     assert default_data_dir() == REPO_ROOT / "data"
     assert repository_root(notebooks) == REPO_ROOT
+
+
+def test_data_dirs_order_outside_a_checkout(monkeypatch, tmp_path, no_env_data_dir):
+    monkeypatch.chdir(tmp_path)
+    assert data_dirs() == [tmp_path / "data", no_env_data_dir / "digit-recognizer",
+                           no_env_data_dir / "competitions" / "digit-recognizer"]
+
+
+def test_data_dirs_in_a_checkout_list_both_data_folders(monkeypatch, no_env_data_dir):
+    monkeypatch.chdir(REPO_ROOT / "notebooks")
+    assert data_dirs()[:2] == [REPO_ROOT / "notebooks" / "data", REPO_ROOT / "data"]
+    monkeypatch.chdir(REPO_ROOT)
+    assert data_dirs()[0] == REPO_ROOT / "data" and data_dirs().count(REPO_ROOT / "data") == 1
+
+
+@pytest.mark.parametrize("layout", ["digit-recognizer", "competitions/digit-recognizer"])
+def test_kaggle_mount_is_found_from_an_empty_working_folder(monkeypatch, tmp_path, no_env_data_dir, fast_sample,
+                                                            layout, capsys):
+    working = tmp_path / "working"
+    working.mkdir()
+    monkeypatch.chdir(working)
+    mounted = kaggle_dir(no_env_data_dir / layout, train="train.csv", test="test.csv")
+    assert default_data_dir() == mounted
+    digits = load_digits()
+    assert digits.source == "kaggle" and len(digits.images) == 3 and digits.test_images.shape == (2, 28, 28)
+    assert f"Using Kaggle's data in {mounted}" in capsys.readouterr().out
+    assert fast_sample == []
+
+
+def test_local_data_comes_before_kaggle_mount(monkeypatch, tmp_path, no_env_data_dir, fast_sample):
+    monkeypatch.chdir(tmp_path)
+    kaggle_dir(no_env_data_dir / "digit-recognizer", n_test=2)
+    local = kaggle_dir(tmp_path / "data", n_test=1)
+    assert default_data_dir() == local
+    assert load_digits().test_images.shape == (1, 28, 28)
+
+
+def test_env_data_dir_comes_before_everything(monkeypatch, tmp_path, no_env_data_dir, fast_sample):
+    monkeypatch.chdir(tmp_path)
+    kaggle_dir(no_env_data_dir / "digit-recognizer")
+    kaggle_dir(tmp_path / "data")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setenv("CNNLEARN_DATA_DIR", str(elsewhere))
+    assert data_dirs() == [elsewhere] and default_data_dir() == elsewhere
+    with pytest.raises(CnnlearnError, match="elsewhere"):  # named but empty: an error, not another folder
+        load_digits()
+
+
+def test_an_empty_kaggle_mount_falls_back_to_the_sample(monkeypatch, tmp_path, no_env_data_dir, fast_sample):
+    monkeypatch.chdir(tmp_path)
+    (no_env_data_dir / "digit-recognizer").mkdir(parents=True)  # attached, but another dataset's files
+    assert default_data_dir() == tmp_path / "data"
+    assert load_digits().source == "sample"
 
 
 def test_repository_root_outside_a_checkout(tmp_path):
