@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.cnnlearn-installed
 NBVAL  := --nbval-lax --nbval-current-env --nbval-kernel-startup-timeout=120 \
           --nbval-cell-timeout=600 --nbval-sanitize-with=notebooks/sanitize.cfg
 
-.PHONY: setup test test-claims test-lib demo lab book notebooks bench clean
+.PHONY: setup test test-claims test-lib demo lab book notebooks wheel bench clean
 
 # Create .venv and install cnnlearn with its dev and docs extras; redone only when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -41,6 +41,11 @@ book: setup
 	$(BIN)/python -m sphinx -n --keep-going -b html docs docs/_build/html
 	@echo "The book: open docs/_build/html/index.html in a browser"
 
+# cnnlearn as a wheel, for a notebook outside a clone (Kaggle, Colab): dist/cnnlearn-*.whl.
+wheel: setup
+	rm -rf dist && $(BIN)/python -m pip wheel --no-deps --no-build-isolation --disable-pip-version-check -q -w dist .
+	@ls dist/cnnlearn-*.whl
+
 # Execute every notebook in place in full mode, so the committed copies show real outputs.
 notebooks: setup
 	cd notebooks && for nb in [0-9]*.ipynb; do \
@@ -50,4 +55,4 @@ notebooks: setup
 	done
 
 clean:
-	rm -rf $(VENV) .pytest_cache runs docs/_build docs/notebooks docs/benchmarks docs/data
+	rm -rf $(VENV) .pytest_cache runs dist docs/_build docs/notebooks docs/benchmarks docs/data

@@ -86,7 +86,7 @@ def test_makefile_installs_the_same_extras():
 
 def test_dev_extra(pyproject):
     dev = {requirement_name(r) for r in pyproject["project"]["optional-dependencies"]["dev"]}
-    assert {"pytest", "nbval", "pyyaml", "selenium"} <= dev
+    assert {"pytest", "nbval", "pyyaml", "selenium", "setuptools"} <= dev
 
 
 def test_docs_extra(pyproject):
