@@ -1,7 +1,7 @@
 """Every printed solution runs as pasted into its notebook's exercise cell, and passes its check.
 
 For each notebook with exercises (cells that call ``ex.qN.check(...)``), a kernel runs in fast mode:
-the notebook's first code cell (imports), the earlier cells that define the names the exercises use
+the notebook's first two code cells (setup, imports), the earlier cells that define the names the exercises use
 (found by reading the code, so that a notebook's training is not rerun just to reach its exercises),
 the ``from cnnlearn.exercises import ... as ex`` cell, and then each exercise cell as a learner would
 leave it after pasting the solution: the cell's own lines other than the stub (``answer = ...``, a
@@ -128,10 +128,11 @@ NOTEBOOKS_WITH_EXERCISES = sorted(path.name for path in NOTEBOOKS.glob("[0-9]*.i
 
 
 def setup_cells(before, exercise_sources):
-    """The first code cell, the exercises' import, and the earlier cells that define what the exercises read."""
+    """The setup and imports cells, the exercises' import, and the earlier cells that define what the
+    exercises read."""
     needed = set().union(*(defined_and_used(source)[1] for source in exercise_sources))
-    chosen = {0, len(before) - 1}
-    for i in range(len(before) - 2, 0, -1):
+    chosen = {0, 1, len(before) - 1}
+    for i in range(len(before) - 2, 1, -1):
         defined, used = defined_and_used(before[i])
         if defined & needed:
             chosen.add(i)
