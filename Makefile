@@ -4,6 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.cnnlearn-installed
 # Notebooks under test run in fast mode: same cells, less data, fewer epochs.
+# Two workers (pytest-xdist): each notebook, and each test module, stays on one worker (loadscope), in
+# order, sharing its module's fixtures. `-n 0` on the command line runs serially.
+XDIST  := -n auto --dist loadscope
 NBVAL  := --nbval-lax --nbval-current-env --nbval-kernel-startup-timeout=120 \
           --nbval-cell-timeout=600 --nbval-sanitize-with=notebooks/sanitize.cfg
 
@@ -18,14 +21,14 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 test: setup
-	CNNLEARN_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest tests notebooks $(NBVAL) --durations=15
+	CNNLEARN_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest tests notebooks $(XDIST) $(NBVAL) --durations=15
 
 # The lessons' claims about training once more, under another seed and TensorFlow's own kernels
 # (oneDNN off): every notebook that trains, and the exercises that train, in fast mode. CI runs it too.
 CLAIMS := $(filter-out notebooks/00_the_data.ipynb,$(wildcard notebooks/[0-9]*.ipynb)) \
           $(filter-out tests/test_exercises_jupyterlab.py,$(wildcard tests/test_exercises*.py)) tests/test_solutions.py
 test-claims: setup
-	CNNLEARN_SEED=1 TF_ENABLE_ONEDNN_OPTS=0 CNNLEARN_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest $(CLAIMS) $(NBVAL)
+	CNNLEARN_SEED=1 TF_ENABLE_ONEDNN_OPTS=0 CNNLEARN_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest $(CLAIMS) $(XDIST) $(NBVAL)
 
 test-lib: setup
 	MPLBACKEND=Agg $(BIN)/python -m pytest tests

@@ -53,7 +53,8 @@ def test_every_model_question_checks_activations():
     assert not missing, f"model questions without one activation per layer: {missing}"
 
 
-@pytest.mark.parametrize("answer", ["garbage", 42, (1, 2), [[1.0]], lambda *args, **kwargs: 1 / 0], ids=repr)
+@pytest.mark.parametrize("answer", ["garbage", 42, (1, 2), [[1.0]], lambda *args, **kwargs: 1 / 0],
+                         ids=["garbage", "42", "(1, 2)", "[[1.0]]", "a-function-that-raises"])
 @pytest.mark.parametrize("question", QUESTIONS, ids=IDS)
 def test_check_never_raises_on_a_wrong_answer(question, answer, capsys, monkeypatch):
     if isinstance(question, questions.ExperimentQuestion):  # it trains by design: a failing fit must be reported
