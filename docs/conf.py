@@ -3,7 +3,8 @@
 The book is made of files that live elsewhere in the repository, and nothing is written twice:
 - the pages written here (index.md, command.md, api.md, credits.md) include their text from
   README.md, section by section;
-- the notebooks, benchmarks/RESULTS.md, data/README.md and notebooks/CONTRIBUTING.md are mirrored
+- the notebooks, benchmarks/RESULTS.md, data/README.md, notebooks/CONTRIBUTING.md and
+  notebooks/kaggle_and_colab.md are mirrored
   into docs/ at every build (hard links where the file system allows, else copies; git ignores
   them, see docs/.gitignore), at the same relative paths as in the repository. So README's relative
   links (notebooks/02_convolution.ipynb, data/README.md, ...) and the notebooks' links to each
@@ -27,6 +28,7 @@ sys.path.insert(0, str(ROOT))  # the library for autodoc, also without `pip inst
 SHARED = [
     ("notebooks", "[0-9][0-9]_*.ipynb"),
     ("notebooks", "CONTRIBUTING.md"),
+    ("notebooks", "kaggle_and_colab.md"),
     ("benchmarks", "RESULTS.md"),
     ("data", "README.md"),
 ]
@@ -78,6 +80,7 @@ include_patterns = [
     "credits.md",
     "notebooks/[0-9][0-9]_*.ipynb",
     "notebooks/CONTRIBUTING.md",
+    "notebooks/kaggle_and_colab.md",
     "benchmarks/RESULTS.md",
     "data/README.md",
 ]

@@ -114,7 +114,9 @@ def test_the_landing_page_shares_the_readme_and_its_links_work(site):
     # README's links to the notebooks and to data/README.md lead to the book's pages.
     assert set(CHAPTERS) <= hrefs, sorted(hrefs)
     assert "data/README.html" in hrefs
-    assert not [h for h in hrefs if h.endswith((".ipynb", ".md"))], hrefs
+    assert not [h for h in hrefs if h.endswith((".ipynb", ".md")) and not urlsplit(h).scheme], hrefs
+    # ... and each row's "open in" links to Kaggle and Colab stay addresses of the notebook on the code host.
+    assert sum(h.startswith("https://colab.research.google.com/github/") for h in hrefs) == len(CHAPTERS)
 
 
 def test_the_reference_pages_are_there(site):

@@ -86,3 +86,24 @@ def test_first_networks_writes_the_model_in_the_open():
     code = source(ROOT / "notebooks" / "01_your_first_networks.ipynb")
     for call in ("keras.Sequential(", ".summary()", ".compile(", ".fit(", ".evaluate(", ".predict("):
         assert call in code, call
+
+
+def open_in_links(path):
+    """The Kaggle and Colab addresses that open ``notebooks/<path.name>`` from the repository in pyproject."""
+    import tomllib
+
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        repository = tomllib.load(f)["project"]["urls"]["Repository"]
+    on_github = f"{repository}/blob/main/notebooks/{path.name}"
+    return (f"https://kaggle.com/kernels/welcome?src={on_github}",
+            on_github.replace("https://github.com/", "https://colab.research.google.com/github/"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_opens_in_kaggle_and_colab_from_its_title_and_the_readme(path):
+    kaggle, colab = open_in_links(path)
+    title = "".join(json.loads(path.read_text())["cells"][0]["source"])
+    assert f"[Open in Kaggle]({kaggle})" in title and f"[Open in Colab]({colab})" in title
+    row = next(line for line in (ROOT / "README.md").read_text().splitlines()
+               if line.startswith("| ") and f"(notebooks/{path.name})" in line)
+    assert f"[Kaggle]({kaggle})" in row and f"[Colab]({colab})" in row
