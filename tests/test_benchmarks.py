@@ -4,6 +4,7 @@ import re
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -45,6 +46,27 @@ def test_ensemble_script(kaggle_dir, tmp_path, capsys):
     assert "ensemble of 2" in output
     assert re.search(r"ensemble=baseline members=2 val_accuracy=\d+\.\d+%", result_line(output))
     assert len(data.read_submission(out / "submission.csv", expected_rows=40)) == 40
+
+
+def test_ensemble_of_different_recipes_reports_their_overlap(kaggle_dir, tmp_path, capsys):
+    ensemble.main(["--data-dir", str(kaggle_dir), "--recipes", "baseline,elastic", "--epochs", "1",
+                   "--out", str(tmp_path)])
+    output = capsys.readouterr().out
+    assert "member 0 (baseline)" in output and "member 1 (elastic)" in output
+    assert re.search(r"member 1 \(elastic\): last epoch with its raw weights: validation accuracy \d", output)
+    wrong = re.search(r"validation digits wrong: (\d+), (\d+) \(each member\); (\d+) by at least one, "
+                      r"(\d+) by every member", output)
+    first, second, any_, every = map(int, wrong.groups())
+    assert every <= min(first, second) <= max(first, second) <= any_ <= first + second
+    assert "ensemble=baseline,elastic members=2" in result_line(output)
+    member = np.load(tmp_path / "member-1-elastic.npz")
+    assert member["val"].shape[1] == member["val_tta"].shape[1] == member["test_tta"].shape[1] == 10
+
+
+def test_an_ensemble_with_an_unknown_recipe_stops_before_training(kaggle_dir, tmp_path, capsys):
+    with pytest.raises(SystemExit, match="--recipes baseline,strided99: unknown recipe 'strided99'"):
+        ensemble.main(["--data-dir", str(kaggle_dir), "--recipes", "baseline,strided99", "--out", str(tmp_path)])
+    assert "member 0" not in capsys.readouterr().out
 
 
 def test_an_out_folder_that_cannot_be_made_stops_before_training(kaggle_dir, tmp_path):
