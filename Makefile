@@ -10,7 +10,7 @@ XDIST  := -n auto --dist loadscope
 NBVAL  := --nbval-lax --nbval-current-env --nbval-kernel-startup-timeout=120 \
           --nbval-cell-timeout=600 --nbval-sanitize-with=notebooks/sanitize.cfg
 
-.PHONY: setup test test-claims test-lib demo lab book notebooks wheel bench clean
+.PHONY: setup test test-claims test-oldest test-lib demo lab book notebooks wheel bench clean
 
 # Create .venv and install cnnlearn with its dev and docs extras; redone only when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -29,6 +29,18 @@ CLAIMS := $(filter-out notebooks/00_the_data.ipynb,$(wildcard notebooks/[0-9]*.i
           $(filter-out tests/test_exercises_jupyterlab.py,$(wildcard tests/test_exercises*.py)) tests/test_solutions.py
 test-claims: setup
 	CNNLEARN_SEED=1 TF_ENABLE_ONEDNN_OPTS=0 CNNLEARN_FAST=1 MPLBACKEND=Agg $(BIN)/python -m pytest $(CLAIMS) $(XDIST) $(NBVAL)
+
+# Everything once more on the oldest TensorFlow and Keras that pyproject.toml allows (its `>=` floors,
+# pinned to those minor releases), in a venv of its own. The newest end is what `make setup` installs.
+# The Python-range test is left out: it asks the *newest* TensorFlow which Pythons it supports.
+OLDEST := .venv-oldest
+test-oldest:
+	test -x $(OLDEST)/bin/python || $(PYTHON) -m venv $(OLDEST)
+	sed -n 's/^ *"\(tensorflow\|keras\)>=\([0-9.]*\)",*$$/\1==\2.*/p' pyproject.toml > $(OLDEST)/floors.txt
+	$(OLDEST)/bin/python -m pip install --quiet --disable-pip-version-check -c $(OLDEST)/floors.txt -e ".[dev,docs]"
+	$(OLDEST)/bin/python -c "import tensorflow as tf, keras; print('TensorFlow', tf.__version__, 'Keras', keras.__version__)"
+	CNNLEARN_FAST=1 MPLBACKEND=Agg $(OLDEST)/bin/python -m pytest tests notebooks $(XDIST) $(NBVAL) \
+	  --deselect tests/test_environment.py::test_python_range_is_one_tensorflow_supports
 
 test-lib: setup
 	MPLBACKEND=Agg $(BIN)/python -m pytest tests
@@ -58,4 +70,4 @@ notebooks: setup
 	done
 
 clean:
-	rm -rf $(VENV) .pytest_cache runs dist docs/_build docs/notebooks docs/benchmarks docs/data
+	rm -rf $(VENV) $(OLDEST) .pytest_cache runs dist docs/_build docs/notebooks docs/benchmarks docs/data

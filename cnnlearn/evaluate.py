@@ -65,6 +65,36 @@ def accuracy(labels, predictions):
     return float(np.mean(labels == predictions))
 
 
+def accuracy_interval(accuracy, n, confidence=0.95):
+    """Wilson's confidence interval for an accuracy measured on ``n`` digits.
+
+    An accuracy on 500 digits is a sample: another 500 digits like them would give another number.
+    The interval holds the accuracy on all such digits with probability ``confidence``, if each digit
+    is right or wrong independently with the same chance (a binomial). Wilson's interval, unlike the
+    textbook ``p ± z * sqrt(p(1 - p)/n)``, stays inside [0, 1] and is not 0 wide at 100%.
+
+    Parameters
+    ----------
+    accuracy : float in [0, 1]
+        The share right, e.g. from :func:`accuracy`.
+    n : int
+        How many digits it was measured on.
+    confidence : float, default 0.95
+
+    Returns
+    -------
+    (low, high) : two floats in [0, 1]
+    """
+    from statistics import NormalDist
+
+    if not 0 <= accuracy <= 1 or n < 1:
+        raise CnnlearnError(f"accuracy_interval: expected an accuracy in [0, 1] and n >= 1; got {accuracy} and {n}")
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)  # 1.96 for 95%
+    centre = (accuracy + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z / (1 + z**2 / n) * np.sqrt(accuracy * (1 - accuracy) / n + z**2 / (4 * n**2))
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+
+
 def confusion_matrix(labels, predictions):
     """int64 (10, 10): row = true digit, column = predicted digit."""
     import sklearn.metrics

@@ -293,3 +293,28 @@ def test_load_model_corrupt_file(tmp_path):
     empty.write_bytes(b"")
     with pytest.raises(CnnlearnError):
         evaluate.load_model(empty)
+
+
+@pytest.mark.parametrize("right, n", [(471, 500), (500, 500), (0, 10), (1, 3), (4151, 4200)])
+def test_accuracy_interval_is_wilsons(right, n):
+    from scipy.stats import binomtest
+
+    expected = binomtest(right, n).proportion_ci(confidence_level=0.95, method="wilson")
+    np.testing.assert_allclose(evaluate.accuracy_interval(right / n, n), (expected.low, expected.high), atol=1e-12)
+
+
+def test_accuracy_interval_narrows_with_more_digits_and_less_confidence():
+    widths = [np.diff(evaluate.accuracy_interval(0.94, n)).item() for n in (500, 5000)]
+    assert widths[1] < widths[0] / 3  # about 1 / sqrt(10)
+    low95, high95 = evaluate.accuracy_interval(0.94, 500)
+    low80, high80 = evaluate.accuracy_interval(0.94, 500, confidence=0.8)
+    assert low95 < low80 < 0.94 < high80 < high95
+    assert evaluate.accuracy_interval(0.0, 10)[0] == pytest.approx(0, abs=1e-12)
+    assert evaluate.accuracy_interval(1.0, 10)[1] == pytest.approx(1, abs=1e-12)
+    assert evaluate.accuracy_interval(1.0, 10)[0] < 0.75  # not 0 wide at 100%
+
+
+@pytest.mark.parametrize("accuracy, n", [(1.2, 10), (-0.1, 10), (0.5, 0)])
+def test_accuracy_interval_refuses_what_is_not_an_accuracy(accuracy, n):
+    with pytest.raises(CnnlearnError, match="accuracy_interval: expected an accuracy in \\[0, 1\\] and n >= 1"):
+        evaluate.accuracy_interval(accuracy, n)
